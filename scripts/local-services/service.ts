@@ -1,0 +1,14 @@
+/** What `services:status` reports about one local service. */
+export type ServiceState =
+  | { kind: 'ours'; pid: number; endpoint: string }
+  | { kind: 'external'; endpoint: string }
+  | { kind: 'stopped'; endpoint: string };
+
+/** Kafka or ClickHouse, as run from the project's `.local/` folder. */
+export interface LocalService {
+  name: string;
+  state(): Promise<ServiceState>;
+  /** Starts the service and waits until it answers; returns its PID. */
+  start(): Promise<number>;
+  stop(): Promise<void>;
+}
