@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { createClient } from '@clickhouse/client';
+import { migrate, parseMigrationSql, readMigrations } from '../src/clickhouse-migrations.js';
+import { testClickhouseUrl, uniqueName } from '../src/testing.js';
+
+const db = uniqueName('migrations');
+const client = createClient({ url: testClickhouseUrl });
+after(async () => {
+  await client.command({ query: `DROP DATABASE IF EXISTS ${db}` });
+  await client.close();
+});
+
+test('parseMigrationSql splits statements and drops comments', () => {
+  assert.deepEqual(parseMigrationSql('-- a; comment\nCREATE TABLE a (x UInt8) ENGINE = Log; -- tail\n\nSELECT 1;\n'), [
+    'CREATE TABLE a (x UInt8) ENGINE = Log',
+    'SELECT 1',
+  ]);
+});
+
+test('migrate creates every contract table once, and a second run applies nothing', async () => {
+  const all = readMigrations().map((m) => m.version);
+  assert.deepEqual(await migrate({ url: testClickhouseUrl, database: db }), all);
+  assert.deepEqual(await migrate({ url: testClickhouseUrl, database: db }), []);
+  const tables = await (
+    await client.query({
+      query: `SELECT name FROM system.tables WHERE database = '${db}' ORDER BY name`,
+      format: 'JSONEachRow',
+    })
+  ).json<{ name: string }>();
+  assert.deepEqual(
+    tables.map((t) => t.name),
+    ['orderbook_snapshots', 'orderbook_updates', 'schema_migrations', 'trade_windows', 'trades'],
+  );
+});
