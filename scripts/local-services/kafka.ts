@@ -44,14 +44,22 @@ function javaMajorVersion(): number | undefined {
   return major === 1 ? Number(match[2]) : major;
 }
 
-export function localKafka(root: string, brokers: string[]): LocalService {
-  const dir = path.join(root, '.local', 'kafka');
+/**
+ * A single-node KRaft broker on loopback. `stateDir` (default `<root>/.local/kafka`) holds
+ * its config, data and logs, so tests can run a private broker beside the shared one.
+ */
+export function localKafka(
+  root: string,
+  brokers: string[],
+  options: { stateDir?: string; controllerPort?: number } = {},
+): LocalService {
+  const dir = options.stateDir ?? path.join(root, '.local', 'kafka');
   const pidFile = path.join(dir, 'kafka.pid');
   const logFile = path.join(dir, 'kafka.log');
   const brokersEnv = brokers.join(',');
   const [host = '127.0.0.1', portText = '9092'] = (brokers[0] ?? '').split(':');
   const port = Number(portText);
-  const controllerPort = Number(process.env.KAFKA_CONTROLLER_PORT ?? port + 1);
+  const controllerPort = options.controllerPort ?? Number(process.env.KAFKA_CONTROLLER_PORT ?? port + 1);
   const kafkaRun = path.join(root, 'scripts', 'kafka', 'kafka-run');
 
   async function state(): Promise<ServiceState> {
@@ -137,9 +145,11 @@ export function localKafka(root: string, brokers: string[]): LocalService {
       const clusterId = runTool(['kafka.tools.StorageTool', 'random-uuid']);
       runTool(['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props]);
     }
-    process.env.KAFKA_HEAP_OPTS ??= '-Xmx768m -Xms256m';
-    process.env.KAFKA_LOG4J = log4j;
-    const pid = spawnDetached(kafkaRun, ['kafka.Kafka', props], logFile, pidFile);
+    const pid = spawnDetached(kafkaRun, ['kafka.Kafka', props], logFile, pidFile, {
+      ...process.env,
+      KAFKA_HEAP_OPTS: process.env.KAFKA_HEAP_OPTS ?? '-Xmx768m -Xms256m',
+      KAFKA_LOG4J: log4j,
+    });
     await waitFor(`Kafka on ${brokersEnv}`, () => kafkaAnswers(brokers, 1000), {
       timeoutMs: 90_000,
       intervalMs: 500,

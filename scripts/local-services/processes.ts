@@ -40,9 +40,15 @@ export function runningPid(file: string): number | undefined {
 }
 
 /** Starts a long-lived process that outlives this one, logging to `logFile`. */
-export function spawnDetached(command: string, args: string[], logFile: string, pidFile: string): number {
+export function spawnDetached(
+  command: string,
+  args: string[],
+  logFile: string,
+  pidFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
   const out = openSync(logFile, 'a');
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out] });
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out], env });
   closeSync(out);
   if (child.pid === undefined) throw new ServiceError(`could not start ${command}`);
   child.unref();
