@@ -12,12 +12,13 @@ export function localServices(root: string, env: { KAFKA_BROKERS: string[]; CLIC
 
 /**
  * Starts whatever is not already answering. Servers that answer and were not started
- * here are used as they are. Returns the services this call started.
+ * here are used as they are. Returns the services this call started; if one fails, the
+ * others this call started are stopped again, so a failed start leaves nothing behind.
  */
 export async function servicesUp(services: LocalService[], log: (line: string) => void): Promise<LocalService[]> {
   const started: LocalService[] = [];
   // Kafka and ClickHouse start in parallel: together they take as long as the slower one.
-  await Promise.all(
+  const results = await Promise.allSettled(
     services.map(async (service) => {
       const state = await service.state();
       if (state.kind === 'ours') {
@@ -33,6 +34,11 @@ export async function servicesUp(services: LocalService[], log: (line: string) =
       }
     }),
   );
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
+    await servicesDown(started, log);
+    throw failure.reason;
+  }
   return started;
 }
 
