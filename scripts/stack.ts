@@ -1,0 +1,127 @@
+/**
+ * `npm run stack [-- --offline]`: the whole stack without Docker. Brings up local Kafka
+ * and ClickHouse, then (offline: the simulator's synthetic market and) the producer,
+ * aggregator and web, prints the chart's URL, and on Ctrl-C stops everything it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { commonEnv, findProjectRoot, loadEnv, portSchema } from '@candleflow/common/env';
+import { ServiceError, localServices, servicesDown, servicesUp, type LocalService } from './local-services/index.js';
+
+const root = findProjectRoot();
+const offline = process.argv.includes('--offline');
+const say = (line: string): void => console.log(`stack: ${line}`);
+
+const env = loadEnv({
+  KAFKA_BROKERS: commonEnv.KAFKA_BROKERS,
+  CLICKHOUSE_URL: commonEnv.CLICKHOUSE_URL,
+  WEB_PORT: portSchema.default(8050),
+  SIM_PORT: portSchema.default(9443),
+});
+
+const colors: Record<string, string> = { sim: '35', producer: '36', aggregator: '33', web: '32' };
+const levels: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+/** One line per log record: time, service, level, message and the record's own fields. */
+function formatLine(name: string, line: string): string {
+  const tag = `\x1b[${colors[name] ?? '0'}m${name.padEnd(10)}\x1b[0m`;
+  try {
+    const record = JSON.parse(line) as Record<string, unknown>;
+    const { time, level, msg, pid, hostname, name: logger, service, ...fields } = record;
+    const at = typeof time === 'number' ? new Date(time).toISOString().slice(11, 19) : '';
+    const extra = Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
+    return `${at} ${tag} ${levels[Number(level)] ?? level} ${String(msg ?? '')}${extra}`;
+  } catch {
+    return `${new Date().toISOString().slice(11, 19)} ${tag} ${line}`;
+  }
+}
+
+const children = new Map<string, ChildProcess>();
+let started: LocalService[] = [];
+let stopping = false;
+
+function run(name: string, script: string, args: string[], extraEnv: Record<string, string>): void {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(root, script), ...args], {
+    cwd: root,
+    env: { ...process.env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.set(name, child);
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => console.log(formatLine(name, line)));
+  }
+  child.on('exit', (code, signal) => {
+    children.delete(name);
+    if (!stopping) {
+      say(`${name} exited (${signal ?? `code ${code}`}); stopping the stack`);
+      void shutdown(1);
+    }
+  });
+}
+
+async function waitHealthy(name: string, url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (stopping) return;
+    try {
+      if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return;
+    } catch {
+      // not up yet
+    }
+    await sleep(500);
+  }
+  throw new ServiceError(
+    `${name} did not become healthy at ${url} within ${timeoutMs / 1000}s; see its log lines above`,
+  );
+}
+
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    say('stopping...');
+    const exits = [...children.entries()].map(
+      ([name, child]) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            say(`${name} stopped`);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    );
+    await Promise.all(exits);
+    await servicesDown(started, say);
+  }
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  const t0 = Date.now();
+  started = await servicesUp(localServices(root, env), say);
+  const binance: Record<string, string> = {};
+  if (offline) {
+    run('sim', 'binance-sim/src/main.ts', ['--synthetic', '--port', String(env.SIM_PORT)], {});
+    await waitHealthy('sim', `http://127.0.0.1:${env.SIM_PORT}/api/v3/ping`, 60_000);
+    binance.BINANCE_WS_URL = `ws://127.0.0.1:${env.SIM_PORT}`;
+    binance.BINANCE_REST_URL = `http://127.0.0.1:${env.SIM_PORT}`;
+  }
+  run('aggregator', 'aggregator/src/main.ts', [], {});
+  run('producer', 'producer/src/main.ts', [], binance);
+  run('web', 'web/server/main.ts', [], {});
+  await waitHealthy('web', `http://127.0.0.1:${env.WEB_PORT}/health`, 120_000);
+  say(
+    `ready in ${((Date.now() - t0) / 1000).toFixed(0)}s: chart at http://localhost:${env.WEB_PORT}` +
+      (offline ? ' (offline: synthetic market from the simulator)' : '') +
+      ' — Ctrl-C stops everything',
+  );
+} catch (error) {
+  console.error(`stack: error: ${error instanceof Error ? error.message : String(error)}`);
+  await shutdown(1);
+}
