@@ -1,0 +1,46 @@
+import { WebSocket, type ClientOptions } from 'ws';
+import { combinedFrameSchema, type CombinedFrame } from '@candleflow/common/binance-events';
+
+/** A test client of the simulator's stream endpoints that keeps every frame it receives. */
+export class StreamClient {
+  readonly frames: CombinedFrame[] = [];
+  closeCode: number | undefined;
+  private readonly closed: Promise<number>;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      this.frames.push(combinedFrameSchema.parse(JSON.parse(String(data))));
+    });
+    this.closed = new Promise((resolve) =>
+      socket.on('close', (code) => {
+        this.closeCode = code;
+        resolve(code);
+      }),
+    );
+  }
+
+  /** Connects to `/stream?streams=...` and resolves once the connection is open. */
+  static async combined(wsUrl: string, streams: string[], options: ClientOptions = {}): Promise<StreamClient> {
+    const client = new StreamClient(new WebSocket(`${wsUrl}/stream?streams=${streams.join('/')}`, options));
+    await new Promise<void>((resolve, reject) => {
+      client.socket.once('open', () => resolve());
+      client.socket.once('error', reject);
+    });
+    return client;
+  }
+
+  framesOf(stream: string): unknown[] {
+    return this.frames.filter((f) => f.stream === stream).map((f) => f.data);
+  }
+
+  /** Resolves with the close code once the server (or the network) ends the connection. */
+  async whenClosed(): Promise<number> {
+    return this.closed;
+  }
+
+  async close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return;
+    this.socket.terminate();
+    await this.closed;
+  }
+}
