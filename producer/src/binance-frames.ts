@@ -1,0 +1,103 @@
+import {
+  combinedFrameSchema,
+  depthUpdateEventSchema,
+  describeZodError,
+  tradeEventSchema,
+} from '@candleflow/common/binance-events';
+
+/** A trade from `<symbol>@trade`; `raw` is the frame's `data` text exactly as Binance sent it. */
+export interface TradeMessage {
+  kind: 'trade';
+  symbol: string;
+  tradeId: number;
+  raw: string;
+}
+
+/** A diff from `<symbol>@depth@100ms`, with the update ids the book sync needs. */
+export interface DepthDiffMessage {
+  kind: 'depth';
+  symbol: string;
+  firstUpdateId: number;
+  finalUpdateId: number;
+  raw: string;
+}
+
+export type MarketMessage = TradeMessage | DepthDiffMessage;
+
+export type MalformedKind =
+  'not-json' | 'not-a-combined-frame' | 'unknown-stream' | 'invalid-trade' | 'invalid-depth' | 'symbol-mismatch';
+
+export type FrameParseResult =
+  { ok: true; message: MarketMessage } | { ok: false; kind: MalformedKind; reason: string; stream?: string };
+
+const streamPattern = /^([a-z0-9]+)@(trade|depth(?:@100ms)?)$/;
+
+/**
+ * Validates one combined-stream frame (`{"stream": ..., "data": {...}}`) against the
+ * common Binance schemas. Never throws: anything unexpected comes back as a malformed
+ * result naming what was wrong.
+ */
+export function parseFrame(text: string): FrameParseResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, kind: 'not-json', reason: error instanceof Error ? error.message : String(error) };
+  }
+  const frame = combinedFrameSchema.safeParse(json);
+  if (!frame.success) return { ok: false, kind: 'not-a-combined-frame', reason: describeZodError(frame.error) };
+  const { stream, data } = frame.data;
+  const match = streamPattern.exec(stream);
+  if (!match)
+    return { ok: false, kind: 'unknown-stream', reason: `unexpected stream ${JSON.stringify(stream)}`, stream };
+  const streamSymbol = (match[1] ?? '').toUpperCase();
+  const raw = rawData(text, json, stream);
+
+  if (match[2] === 'trade') {
+    const trade = tradeEventSchema.safeParse(data);
+    if (!trade.success) return { ok: false, kind: 'invalid-trade', reason: describeZodError(trade.error), stream };
+    if (trade.data.s !== streamSymbol) return mismatch(stream, trade.data.s);
+    return { ok: true, message: { kind: 'trade', symbol: trade.data.s, tradeId: trade.data.t, raw } };
+  }
+  const depth = depthUpdateEventSchema.safeParse(data);
+  if (!depth.success) return { ok: false, kind: 'invalid-depth', reason: describeZodError(depth.error), stream };
+  if (depth.data.s !== streamSymbol) return mismatch(stream, depth.data.s);
+  if (depth.data.U > depth.data.u) {
+    return { ok: false, kind: 'invalid-depth', reason: `U ${depth.data.U} is after u ${depth.data.u}`, stream };
+  }
+  return {
+    ok: true,
+    message: {
+      kind: 'depth',
+      symbol: depth.data.s,
+      firstUpdateId: depth.data.U,
+      finalUpdateId: depth.data.u,
+      raw,
+    },
+  };
+}
+
+function mismatch(stream: string, symbol: string): FrameParseResult {
+  return {
+    ok: false,
+    kind: 'symbol-mismatch',
+    reason: `stream ${JSON.stringify(stream)} carries symbol ${JSON.stringify(symbol)}`,
+    stream,
+  };
+}
+
+/**
+ * The `data` member's text as received. Binance writes frames as exactly
+ * `{"stream":"...","data":{...}}`; for that layout (checked: two keys, known prefix) the
+ * text between the prefix and the closing brace is the data object verbatim. Any other
+ * layout falls back to re-serializing the parsed value.
+ */
+function rawData(text: string, json: unknown, stream: string): string {
+  const trimmed = text.trim();
+  const prefix = `{"stream":${JSON.stringify(stream)},"data":`;
+  const keys = typeof json === 'object' && json !== null ? Object.keys(json) : [];
+  if (keys.length === 2 && trimmed.startsWith(prefix) && trimmed.endsWith('}')) {
+    return trimmed.slice(prefix.length, -1).trim();
+  }
+  return JSON.stringify((json as { data: unknown }).data);
+}

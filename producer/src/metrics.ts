@@ -1,0 +1,105 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** Everything the producer reports on `/metrics`. */
+export interface ProducerMetrics {
+  messagesIn: Counter<'stream'>;
+  messagesOut: Counter<'topic'>;
+  reconnects: Counter;
+  renewals: Counter;
+  resyncs: Counter<'reason'>;
+  gaps: Counter<'stream'>;
+  snapshots: Counter<'result'>;
+  deliveryFailures: Counter<'topic'>;
+  dropped: Counter<'topic' | 'reason'>;
+  malformedFrames: Counter<'kind'>;
+  queueDepth: Gauge;
+  connectionsUp: Gauge;
+  kafkaReachable: Gauge;
+  receiveToAck: Histogram<'topic'>;
+}
+
+export function createProducerMetrics(registry: Registry): ProducerMetrics {
+  const registers = [registry];
+  return {
+    messagesIn: new Counter({
+      name: 'producer_messages_in_total',
+      help: 'Frames received from Binance and accepted, per stream type (trade, depth), after de-duplication',
+      labelNames: ['stream'],
+      registers,
+    }),
+    messagesOut: new Counter({
+      name: 'producer_messages_out_total',
+      help: 'Messages acknowledged by Kafka, per topic',
+      labelNames: ['topic'],
+      registers,
+    }),
+    reconnects: new Counter({
+      name: 'producer_reconnects_total',
+      help: 'WebSocket connections re-established after a drop',
+      registers,
+    }),
+    renewals: new Counter({
+      name: 'producer_connection_renewals_total',
+      help: 'WebSocket connections replaced without a gap before the exchange cut them',
+      registers,
+    }),
+    resyncs: new Counter({
+      name: 'producer_resyncs_total',
+      help: 'Order-book resyncs (new snapshot), per reason: gap, reconnect, publish-failed',
+      labelNames: ['reason'],
+      registers,
+    }),
+    gaps: new Counter({
+      name: 'producer_sequence_gaps_total',
+      help: 'Sequence gaps seen: depth update ids or trade ids that skipped ahead',
+      labelNames: ['stream'],
+      registers,
+    }),
+    snapshots: new Counter({
+      name: 'producer_snapshots_total',
+      help: 'REST depth snapshots, per result: published, discarded',
+      labelNames: ['result'],
+      registers,
+    }),
+    deliveryFailures: new Counter({
+      name: 'producer_delivery_failures_total',
+      help: 'Messages Kafka reported as not delivered, per topic',
+      labelNames: ['topic'],
+      registers,
+    }),
+    dropped: new Counter({
+      name: 'producer_dropped_messages_total',
+      help: 'Messages not sent to Kafka, per topic and reason (queue-full)',
+      labelNames: ['topic', 'reason'],
+      registers,
+    }),
+    malformedFrames: new Counter({
+      name: 'producer_malformed_frames_total',
+      help: 'WebSocket frames skipped because they failed validation, per kind',
+      labelNames: ['kind'],
+      registers,
+    }),
+    queueDepth: new Gauge({
+      name: 'producer_queue_depth',
+      help: 'Messages handed to Kafka and not yet acknowledged',
+      registers,
+    }),
+    connectionsUp: new Gauge({
+      name: 'producer_connections_up',
+      help: 'WebSocket connections currently open',
+      registers,
+    }),
+    kafkaReachable: new Gauge({
+      name: 'producer_kafka_reachable',
+      help: '1 when a Kafka broker is connected, else 0',
+      registers,
+    }),
+    receiveToAck: new Histogram({
+      name: 'producer_receive_to_ack_seconds',
+      help: 'Time from receiving a frame to Kafka acknowledging it, per topic',
+      labelNames: ['topic'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,191 @@
+import type { Logger } from '@candleflow/common/logger';
+import type { DepthDiffMessage } from './binance-frames.js';
+import type { StreamEvent } from './binance-stream.js';
+import type { OutgoingMessage } from './kafka-sink.js';
+import type { ProducerMetrics } from './metrics.js';
+import { OrderBookSync, type SyncDecision } from './orderbook-sync.js';
+import { RateLimitedLog } from './rate-limited-log.js';
+import type { DepthSnapshot } from './snapshot-fetcher.js';
+
+/** Where messages go; KafkaSink in production. */
+export interface MessageSink {
+  /** False when the message could not be queued (already counted and logged by the sink). */
+  send(message: OutgoingMessage): boolean;
+  /** Resolves when the sink can take a burst (a snapshot and the diffs after it). */
+  waitForRoom(): Promise<void>;
+}
+
+export interface SnapshotSource {
+  fetch(symbol: string): Promise<DepthSnapshot>;
+}
+
+export interface PublisherOptions {
+  topics: { trades: string; depth: string };
+  sink: MessageSink;
+  snapshots: SnapshotSource;
+  metrics: ProducerMetrics;
+  logger: Logger;
+}
+
+type TimedDiff = DepthDiffMessage & { receivedAt: number };
+type Decision = SyncDecision<TimedDiff, DepthSnapshot>;
+
+/**
+ * Routes stream events to Kafka: trades straight to the trades topic; depth diffs
+ * through each symbol's OrderBookSync, carrying out its decisions (fetch snapshots,
+ * publish the snapshot event, then only the diffs that extend it).
+ */
+export class Publisher {
+  private readonly syncs = new Map<string, OrderBookSync<TimedDiff, DepthSnapshot>>();
+  private readonly lastTradeId = new Map<string, number>();
+  private readonly malformedLog: RateLimitedLog;
+  private readonly resyncLog: RateLimitedLog;
+  private stopped = false;
+
+  constructor(private readonly options: PublisherOptions) {
+    this.malformedLog = new RateLimitedLog(options.logger, 60_000);
+    this.resyncLog = new RateLimitedLog(options.logger, 10_000);
+  }
+
+  /** Reads a stream until it ends. */
+  async consume(events: AsyncIterable<StreamEvent>): Promise<void> {
+    for await (const event of events) this.handle(event);
+  }
+
+  handle(event: StreamEvent): void {
+    const { metrics } = this.options;
+    switch (event.type) {
+      case 'message': {
+        const { message, receivedAt } = event;
+        metrics.messagesIn.inc({ stream: message.kind });
+        if (message.kind === 'trade') {
+          const last = this.lastTradeId.get(message.symbol);
+          if (last !== undefined && message.tradeId > last + 1) metrics.gaps.inc({ stream: 'trade' });
+          this.lastTradeId.set(message.symbol, message.tradeId);
+          this.options.sink.send({
+            topic: this.options.topics.trades,
+            key: message.symbol,
+            value: message.raw,
+            receivedAt,
+          });
+        } else {
+          this.apply(message.symbol, this.syncFor(message.symbol).onDiff({ ...message, receivedAt }));
+        }
+        return;
+      }
+      case 'malformed':
+        metrics.malformedFrames.inc({ kind: event.kind });
+        this.malformedLog.warn(
+          event.kind,
+          { kind: event.kind, stream: event.stream, reason: event.reason },
+          `skipped a malformed frame (${event.kind}): ${event.reason}`,
+        );
+        return;
+      case 'reconnected':
+        metrics.reconnects.inc();
+        for (const symbol of event.symbols) this.apply(symbol, this.syncFor(symbol).onReconnect());
+        return;
+      case 'renewed':
+        metrics.renewals.inc();
+        return;
+    }
+  }
+
+  /** Kafka gave up on a message: a lost depth message leaves a hole in the published book. */
+  onDeliveryFailed(message: OutgoingMessage, reason: string): void {
+    if (message.topic !== this.options.topics.depth) return;
+    this.apply(message.key, this.syncFor(message.key).onPublishFailed(`delivery failed: ${reason}`));
+  }
+
+  /** No more snapshot requests are started. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private syncFor(symbol: string): OrderBookSync<TimedDiff, DepthSnapshot> {
+    let sync = this.syncs.get(symbol);
+    if (sync === undefined) {
+      sync = new OrderBookSync();
+      this.syncs.set(symbol, sync);
+    }
+    return sync;
+  }
+
+  private apply(symbol: string, decisions: Decision[]): void {
+    const { metrics, topics, sink, logger } = this.options;
+    for (const decision of decisions) {
+      switch (decision.action) {
+        case 'buffer':
+          break;
+        case 'request-snapshot':
+          void this.fetchSnapshot(symbol);
+          break;
+        case 'publish-snapshot': {
+          const { snapshot } = decision;
+          const value = JSON.stringify({
+            e: 'depthSnapshot',
+            E: snapshot.receivedAt,
+            s: symbol,
+            lastUpdateId: snapshot.lastUpdateId,
+            bids: snapshot.bids,
+            asks: snapshot.asks,
+          });
+          if (!sink.send({ topic: topics.depth, key: symbol, value, receivedAt: snapshot.receivedAt })) {
+            this.apply(symbol, this.syncFor(symbol).onPublishFailed('the snapshot could not be queued'));
+            return;
+          }
+          metrics.snapshots.inc({ result: 'published' });
+          logger.debug({ symbol, lastUpdateId: snapshot.lastUpdateId }, 'order book synced');
+          break;
+        }
+        case 'publish-diff': {
+          const { diff } = decision;
+          if (!sink.send({ topic: topics.depth, key: symbol, value: diff.raw, receivedAt: diff.receivedAt })) {
+            this.apply(symbol, this.syncFor(symbol).onPublishFailed('a diff could not be queued'));
+            return;
+          }
+          break;
+        }
+        case 'drop':
+          if (decision.reason === 'overflow') {
+            this.resyncLog.warn(
+              `overflow-${symbol}`,
+              { symbol },
+              `${symbol}: too many diffs waiting for a snapshot; dropping the oldest`,
+            );
+          }
+          break;
+        case 'discard-snapshot':
+          metrics.snapshots.inc({ result: 'discarded' });
+          logger.debug(
+            { symbol, reason: decision.reason, lastUpdateId: decision.snapshot.lastUpdateId },
+            'snapshot not usable',
+          );
+          break;
+        case 'resync':
+          metrics.resyncs.inc({ reason: decision.reason });
+          if (decision.reason === 'gap') metrics.gaps.inc({ stream: 'depth' });
+          this.resyncLog.warn(
+            `resync-${symbol}`,
+            { symbol, reason: decision.reason },
+            `${symbol}: order book resync (${decision.reason}): ${decision.detail}`,
+          );
+          break;
+      }
+    }
+  }
+
+  private async fetchSnapshot(symbol: string): Promise<void> {
+    let snapshot: DepthSnapshot;
+    try {
+      await this.options.sink.waitForRoom();
+      if (this.stopped) return;
+      snapshot = await this.options.snapshots.fetch(symbol);
+    } catch (error) {
+      if (!this.stopped) this.options.logger.error({ symbol, err: error }, `${symbol}: snapshot fetch stopped`);
+      return;
+    }
+    if (this.stopped) return;
+    this.apply(symbol, this.syncFor(symbol).onSnapshot(snapshot));
+  }
+}

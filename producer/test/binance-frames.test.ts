@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseFrame } from '../src/binance-frames.js';
+
+const trade =
+  '{"e":"trade","E":1633998275000,"s":"OMGBUSD","t":1234567,"p":"12.34000000","q":"0.50000000","T":1633998274999,"m":true,"M":true}';
+const depth =
+  '{"e":"depthUpdate","E":1633998274793,"s":"COMPUSDT","U":113129219,"u":113129221,"b":[["296.58000000","0.00000000"]],"a":[["297.32000000","19.08719000"]]}';
+
+describe('parseFrame', () => {
+  test('a trade frame yields the symbol, trade id and the data text verbatim', () => {
+    const result = parseFrame(`{"stream":"omgbusd@trade","data":${trade}}`);
+    assert.deepEqual(result, {
+      ok: true,
+      message: { kind: 'trade', symbol: 'OMGBUSD', tradeId: 1234567, raw: trade },
+    });
+  });
+
+  test('a depth frame yields U and u and the data text verbatim', () => {
+    const result = parseFrame(`{"stream":"compusdt@depth@100ms","data":${depth}}`);
+    assert.deepEqual(result, {
+      ok: true,
+      message: { kind: 'depth', symbol: 'COMPUSDT', firstUpdateId: 113129219, finalUpdateId: 113129221, raw: depth },
+    });
+  });
+
+  test('the plain depth stream name is accepted too', () => {
+    const result = parseFrame(`{"stream":"compusdt@depth","data":${depth}}`);
+    assert.equal(result.ok, true);
+  });
+
+  test('a frame laid out differently still yields data that parses to the same value', () => {
+    const text = `{ "data": ${depth}, "stream": "compusdt@depth@100ms" }`;
+    const result = parseFrame(text);
+    assert.ok(result.ok);
+    assert.deepEqual(JSON.parse(result.message.raw), JSON.parse(depth));
+  });
+
+  test('extra members in the frame do not leak into the data text', () => {
+    const result = parseFrame(`{"stream":"omgbusd@trade","data":${trade},"extra":1}`);
+    assert.ok(result.ok);
+    assert.equal(result.message.raw, JSON.stringify(JSON.parse(trade)));
+  });
+
+  const malformed: [string, string, string][] = [
+    ['not JSON', '{"stream":"omgbusd@trade","data":{', 'not-json'],
+    ['not an object frame', '[1,2,3]', 'not-a-combined-frame'],
+    ['a subscription answer', '{"result":null,"id":1}', 'not-a-combined-frame'],
+    ['an unknown stream', `{"stream":"omgbusd@bookTicker","data":{"u":1}}`, 'unknown-stream'],
+    [
+      'a trade without a price',
+      `{"stream":"omgbusd@trade","data":${trade.replace('"p":"12.34000000",', '')}}`,
+      'invalid-trade',
+    ],
+    [
+      'a trade with a numeric quantity',
+      `{"stream":"omgbusd@trade","data":${trade.replace('"0.50000000"', '0.5')}}`,
+      'invalid-trade',
+    ],
+    [
+      'a depth diff with a bad level',
+      `{"stream":"compusdt@depth@100ms","data":${depth.replace('["297.32000000","19.08719000"]', '["297.32"]')}}`,
+      'invalid-depth',
+    ],
+    [
+      'a depth diff with U after u',
+      `{"stream":"compusdt@depth@100ms","data":${depth.replace('"U":113129219', '"U":113129299')}}`,
+      'invalid-depth',
+    ],
+    ["a trade on another symbol's stream", `{"stream":"btcusdt@trade","data":${trade}}`, 'symbol-mismatch'],
+  ];
+  for (const [what, text, kind] of malformed) {
+    test(`${what} is malformed (${kind}) and does not throw`, () => {
+      const result = parseFrame(text);
+      assert.equal(result.ok, false);
+      assert.equal(result.ok ? undefined : result.kind, kind);
+      assert.ok(!result.ok && result.reason.length > 0);
+    });
+  }
+
+  test('the reason names the offending field', () => {
+    const result = parseFrame(`{"stream":"omgbusd@trade","data":${trade.replace('"t":1234567', '"t":"x"')}}`);
+    assert.ok(!result.ok);
+    assert.match(result.reason, /^t: /);
+  });
+});
