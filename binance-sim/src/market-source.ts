@@ -8,6 +8,8 @@ export interface FrameOutlet {
   hasSubscribers(stream: string): boolean;
   /** Sends the event JSON on `stream`; returns how many clients got it. */
   publish(stream: string, dataJson: string): number;
+  /** Runs `send`, delivering what it publishes in as few writes as possible. */
+  batch(send: () => void): void;
   /** True while some client has too much queued to send more. */
   backlogged(): boolean;
   /** Resolves once every client's queue is at most `bytes`. */

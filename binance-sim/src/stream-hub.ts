@@ -15,6 +15,8 @@ const requestSchema = z.object({
 
 interface Client {
   readonly socket: WebSocket;
+  /** The TCP connection under `socket`, corked around batches so a batch leaves in few writes. */
+  readonly connection: Duplex;
   /** `/ws/...` clients get bare event JSON; `/stream` clients get `{"stream","data"}` frames. */
   readonly combined: boolean;
   readonly streams: Set<string>;
@@ -68,7 +70,7 @@ export class StreamHub {
     } else {
       return false;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, combined, streams));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, socket, combined, streams));
     return true;
   }
 
@@ -91,6 +93,20 @@ export class StreamHub {
       }
     }
     return clients.length;
+  }
+
+  /**
+   * Runs `send` with every connection corked, so that the frames it publishes go out in
+   * one write per client instead of one per frame.
+   */
+  batch(send: () => void): void {
+    const corked = [...this.clients].map((c) => c.connection);
+    for (const connection of corked) connection.cork();
+    try {
+      send();
+    } finally {
+      for (const connection of corked) connection.uncork();
+    }
   }
 
   /** Bytes queued for the slowest client. */
@@ -127,8 +143,8 @@ export class StreamHub {
     this.wss.close();
   }
 
-  private accept(socket: WebSocket, combined: boolean, streams: string[]): void {
-    const client: Client = { socket, combined, streams: new Set(), alive: true };
+  private accept(socket: WebSocket, connection: Duplex, combined: boolean, streams: string[]): void {
+    const client: Client = { socket, connection, combined, streams: new Set(), alive: true };
     this.clients.add(client);
     socket.on('pong', () => {
       client.alive = true;

@@ -97,7 +97,7 @@ export class SyntheticSource implements MarketSource {
     const { outlet } = this.context;
     const held = outlet.backlogged();
     const until = this.clock?.tick(performance.now(), held, this.feed.nextEventTime()) ?? 0;
-    if (!held) this.emitUntil(until);
+    if (!held) outlet.batch(() => this.emitUntil(until));
     this.schedule();
   }
 

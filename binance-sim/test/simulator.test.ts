@@ -256,3 +256,42 @@ test('raw /ws streams and live SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS', as
     { error: { code: 3, msg: 'Invalid JSON' }, id: null },
   ]);
 });
+
+test('back-pressure: a client that stops reading halts generation, and then gets every frame in order', async () => {
+  const s = await sim(['BTCUSDT'], 200_000);
+  const sentIds: number[] = [];
+  s.on('sent', (stream: string, data: unknown) => {
+    if (stream === 'btcusdt@trade') sentIds.push(tradeEventSchema.parse(data).t);
+  });
+  const { WebSocket } = await import('ws');
+  const socket = new WebSocket(`${s.wsUrl}/stream?streams=btcusdt@trade/btcusdt@depth@100ms`);
+  open.clients.push(await StreamClient.wrap(socket, false));
+  const receivedIds: number[] = [];
+  socket.on('message', (raw) => {
+    const frame = JSON.parse(String(raw)) as { stream: string; data: { t: number } };
+    if (frame.stream === 'btcusdt@trade') receivedIds.push(frame.data.t);
+  });
+  socket.pause();
+  let last = -1;
+  let stableFor = 0;
+  await waitUntil(
+    'generation to stop while the client is not reading',
+    () => {
+      const total = s.stats().trades + s.stats().depth;
+      stableFor = total === last ? stableFor + 1 : 0;
+      last = total;
+      return stableFor >= 3;
+    },
+    { intervalMs: 150, describe: () => `${last} frames sent` },
+  );
+  assert.equal(receivedIds.length, 0);
+  const sentWhileHeld = sentIds.length;
+  assert.ok(sentWhileHeld > 0);
+  socket.resume();
+  await waitUntil('every frame sent while held', () => receivedIds.length >= sentWhileHeld, {
+    describe: () => `${receivedIds.length} of ${sentWhileHeld}`,
+  });
+  assert.deepEqual(receivedIds.slice(0, sentWhileHeld), sentIds.slice(0, sentWhileHeld));
+  receivedIds.slice(1, sentWhileHeld).forEach((id, i) => assert.equal(id, (receivedIds[i] ?? 0) + 1));
+  await waitUntil('generation to resume', () => sentIds.length > sentWhileHeld);
+});

@@ -7,10 +7,15 @@ export class StreamClient {
   closeCode: number | undefined;
   private readonly closed: Promise<number>;
 
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data) => {
-      this.frames.push(combinedFrameSchema.parse(JSON.parse(String(data))));
-    });
+  private constructor(
+    readonly socket: WebSocket,
+    keepFrames = true,
+  ) {
+    if (keepFrames) {
+      socket.on('message', (data) => {
+        this.frames.push(combinedFrameSchema.parse(JSON.parse(String(data))));
+      });
+    }
     this.closed = new Promise((resolve) =>
       socket.on('close', (code) => {
         this.closeCode = code;
@@ -21,10 +26,15 @@ export class StreamClient {
 
   /** Connects to `/stream?streams=...` and resolves once the connection is open. */
   static async combined(wsUrl: string, streams: string[], options: ClientOptions = {}): Promise<StreamClient> {
-    const client = new StreamClient(new WebSocket(`${wsUrl}/stream?streams=${streams.join('/')}`, options));
+    return StreamClient.wrap(new WebSocket(`${wsUrl}/stream?streams=${streams.join('/')}`, options));
+  }
+
+  /** Wraps a socket that is connecting (keeping its frames, or not); resolves once it is open. */
+  static async wrap(socket: WebSocket, keepFrames = true): Promise<StreamClient> {
+    const client = new StreamClient(socket, keepFrames);
     await new Promise<void>((resolve, reject) => {
-      client.socket.once('open', () => resolve());
-      client.socket.once('error', reject);
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
     });
     return client;
   }
