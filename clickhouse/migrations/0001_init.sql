@@ -2,7 +2,9 @@
 -- Docker's init) run them in CLICKHOUSE_DB. Kept within ClickHouse 18.16: no DateTime64,
 -- TTL, CODEC or toStartOfInterval; times in ms are UInt64 *_ms columns.
 
--- One row per trade. Re-delivered trades collapse on (symbol, trade_id).
+-- One row per trade. Re-delivered trades collapse on (symbol, trade_time_ms, trade_id): a
+-- trade's time never changes, and ordering by time first serves time-range reads (charts,
+-- window recomputation) from the primary key.
 CREATE TABLE IF NOT EXISTS trades
 (
     symbol String,
@@ -15,11 +17,12 @@ CREATE TABLE IF NOT EXISTS trades
 )
 ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(toDateTime(intDiv(trade_time_ms, 1000)))
-ORDER BY (symbol, trade_id);
+ORDER BY (symbol, trade_time_ms, trade_id);
 
 -- One row per (symbol, window). Open windows are re-written as they change; `version`
--- orders the rewrites (final rows above open ones, then by trade count) so FINAL keeps
--- the most complete row, and a replayed prefix of the input can never win.
+-- orders the rewrites (is_final * 2^32 + trades: final rows above open ones, then by trade
+-- count) so FINAL keeps the most complete row, and a replayed prefix of the input can
+-- never win.
 CREATE TABLE IF NOT EXISTS trade_windows
 (
     symbol String,

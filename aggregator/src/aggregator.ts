@@ -1,0 +1,251 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from '@clickhouse/client';
+import { Kafka, logLevel, type logCreator } from 'kafkajs';
+import { migrate } from '@candleflow/common/clickhouse-migrations';
+import { createLogger, type Logger } from '@candleflow/common/logger';
+import { createRegistry, startOpsServer, type HealthReport } from '@candleflow/common/ops-server';
+import { writeBatch } from './batch-writer.js';
+import { windowRecord } from './clickhouse-records.js';
+import { ClickhouseSink } from './clickhouse-sink.js';
+import type { AggregatorConfig } from './config.js';
+import { AggregatorConsumer } from './kafka-consumer.js';
+import { MessageProcessor } from './message-processor.js';
+import { createAggregatorMetrics } from './metrics.js';
+import { TumblingWindows } from './tumbling-window.js';
+import { BatchAccumulator, type DlqMessage, type WriteBatch } from './write-batch.js';
+import { WriteQueue } from './write-queue.js';
+
+export interface Aggregator {
+  /** Port of /health and /metrics. */
+  port: number;
+  health(): HealthReport;
+  /** Writes what it holds (open windows as open rows), commits, leaves the group. */
+  stop(): Promise<void>;
+}
+
+/** How often idle partitions and due batches are checked. */
+const TICK_MS = 100;
+/** How long a shutdown waits for writes; what is not written by then is re-read at the next start. */
+const SHUTDOWN_WRITE_TIMEOUT_MS = 8000;
+
+function kafkaLogs(logger: Logger): logCreator {
+  return () =>
+    ({ level, log }) => {
+      const { message, ...extra } = log;
+      if (level === logLevel.ERROR) logger.error({ kafka: extra }, message);
+      else if (level === logLevel.WARN) logger.warn({ kafka: extra }, message);
+      else logger.debug({ kafka: extra }, message);
+    };
+}
+
+async function migrateUntilDone(config: AggregatorConfig, logger: Logger, retryMaxMs: number): Promise<void> {
+  let delay = config.SINK_RETRY_MIN_MS;
+  for (;;) {
+    try {
+      const applied = await migrate({
+        url: config.CLICKHOUSE_URL,
+        username: config.CLICKHOUSE_USER,
+        password: config.CLICKHOUSE_PASSWORD,
+        database: config.CLICKHOUSE_DB,
+      });
+      if (applied.length > 0) logger.info({ applied }, 'ClickHouse migrations applied');
+      return;
+    } catch (error) {
+      logger.warn(
+        { err: error instanceof Error ? error.message : String(error), retryInMs: delay },
+        'ClickHouse migrations failed; retrying',
+      );
+      await sleep(delay);
+      delay = Math.min(delay * 2, retryMaxMs);
+    }
+  }
+}
+
+/**
+ * Starts the aggregator in this process: applies the ClickHouse migrations, joins the
+ * consumer group and serves /health and /metrics.
+ */
+export async function startAggregator(
+  config: AggregatorConfig,
+  options: { logger?: Logger } = {},
+): Promise<Aggregator> {
+  const logger = options.logger ?? createLogger('aggregator', config.LOG_LEVEL);
+  const registry = createRegistry('aggregator');
+  const metrics = createAggregatorMetrics(registry);
+  const windowMs = config.WINDOW_SECONDS * 1000;
+  const retry = {
+    minMs: config.SINK_RETRY_MIN_MS,
+    maxMs: Math.max(config.SINK_RETRY_MIN_MS, config.SINK_RETRY_MAX_MS),
+  };
+
+  await migrateUntilDone(config, logger, retry.maxMs);
+  const client = createClient({
+    url: config.CLICKHOUSE_URL,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    database: config.CLICKHOUSE_DB,
+    request_timeout: 15_000,
+  });
+  const sink = new ClickhouseSink(client, { retry, logger, metrics });
+  const engine = new TumblingWindows({ windowMs, graceMs: config.WINDOW_GRACE_MS, idleMs: config.WINDOW_IDLE_MS });
+  const accumulator = new BatchAccumulator(
+    { batchRows: config.SINK_BATCH_ROWS, flushMs: config.SINK_FLUSH_MS },
+    Date.now(),
+  );
+  const topics = { trades: config.TOPIC_TRADES, depth: config.TOPIC_DEPTH };
+  const processor = new MessageProcessor(topics, engine, accumulator, metrics);
+
+  const kafka = new Kafka({
+    clientId: 'candleflow-aggregator',
+    brokers: config.KAFKA_BROKERS,
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogs(logger),
+  });
+  const producer = kafka.producer();
+  let closing = false;
+
+  const publishDeadLetters = async (messages: DlqMessage[]): Promise<void> => {
+    let delay = retry.minMs;
+    for (;;) {
+      try {
+        await producer.send({
+          topic: config.TOPIC_DLQ,
+          messages: messages.map((m) => ({ key: m.sourceTopic, value: m.value, headers: m.headers })),
+        });
+        return;
+      } catch (error) {
+        if (closing) throw error;
+        logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'DLQ send failed; retrying');
+        await sleep(delay);
+        delay = Math.min(delay * 2, retry.maxMs);
+      }
+    }
+  };
+
+  const consumer: AggregatorConsumer = new AggregatorConsumer(kafka, processor, {
+    groupId: config.GROUP_ID,
+    topics,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    logger,
+    metrics,
+    loadFinalWindows: async () => {
+      const rows = await sink.query<{ symbol: string; start: number }>(
+        'SELECT symbol, toUInt32(max(window_start)) AS start FROM trade_windows WHERE is_final = 1 GROUP BY symbol',
+      );
+      for (const row of rows) engine.markFinalThrough(row.symbol, Number(row.start) * 1000);
+    },
+    afterBatch: () => {
+      if (accumulator.isFull()) cut(Date.now());
+    },
+    onRebalance: () => cut(Date.now()),
+  });
+
+  const queue = new WriteQueue<WriteBatch>(
+    (batch) =>
+      writeBatch(batch, {
+        sink,
+        windowMs,
+        metrics,
+        publishDeadLetters,
+        commit: (offsets) => consumer.commit(offsets),
+      }),
+    {
+      maxPending: config.SINK_MAX_PENDING_BATCHES,
+      onFullChange: (full) => {
+        metrics.paused.set(full ? 1 : 0);
+        if (full) {
+          metrics.pauses.inc();
+          logger.warn('writes are behind; pausing reads from Kafka');
+          consumer.pause();
+        } else {
+          logger.info('writes caught up; resuming reads from Kafka');
+          // The partitions were quiet because reading was paused, not because trading stopped.
+          engine.touchAll(Date.now());
+          if (!closing) consumer.resume();
+        }
+      },
+    },
+  );
+
+  let lastOpenEmitMs = 0;
+  let lastOffsets = '';
+  /** Moves the engine's rows and the committable offsets into a write batch. */
+  function cut(nowMs: number, everything = false): void {
+    if (queue.isFull && !everything) return;
+    accumulator.add('trade_windows', engine.takeFinalRows().map(windowRecord));
+    if (everything || nowMs - lastOpenEmitMs >= config.WINDOW_EMIT_MS) {
+      accumulator.add('trade_windows', engine.takeOpenRows().map(windowRecord));
+      lastOpenEmitMs = nowMs;
+    }
+    accumulator.addLateWindows(engine.takeLateWindows());
+    const offsets = consumer.committableOffsets();
+    const offsetsKey = JSON.stringify(offsets.map((o) => [o.topic, o.partition, o.offset]));
+    if (accumulator.size === 0 && offsetsKey === lastOffsets) return;
+    lastOffsets = offsetsKey;
+    queue.push(accumulator.cut(offsets, nowMs));
+  }
+
+  const health = (): HealthReport => {
+    const kafkaHealth = consumer.health;
+    return {
+      ok: kafkaHealth.ok && sink.isHealthy,
+      checks: {
+        kafka: kafkaHealth.state,
+        partitions: kafkaHealth.partitions,
+        clickhouse: sink.isHealthy ? 'ok' : 'unreachable',
+        paused: queue.isFull,
+        pendingBatches: queue.pending,
+        openWindows: engine.openWindowCount(),
+      },
+    };
+  };
+  const ops = await startOpsServer({ port: config.AGGREGATOR_PORT, host: config.AGGREGATOR_HOST, registry, health });
+
+  const timer = setInterval(() => {
+    const nowMs = Date.now();
+    if (!queue.isFull) engine.closeIdle(nowMs);
+    if (accumulator.isFull() || accumulator.isDue(nowMs)) cut(nowMs);
+    metrics.openWindows.set(engine.openWindowCount());
+    metrics.pendingBatches.set(queue.pending);
+  }, TICK_MS);
+
+  try {
+    await producer.connect();
+    await consumer.start();
+  } catch (error) {
+    clearInterval(timer);
+    await ops.close();
+    throw error;
+  }
+  logger.info({ port: ops.port, groupId: config.GROUP_ID, topics }, 'aggregator started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    clearInterval(timer);
+    await consumer.quiesce();
+    cut(Date.now(), true);
+    const deadline = new AbortController();
+    const written = await Promise.race([
+      queue.idle().then(
+        () => true,
+        () => false,
+      ),
+      sleep(SHUTDOWN_WRITE_TIMEOUT_MS, false, { signal: deadline.signal }).catch(() => false),
+    ]);
+    deadline.abort();
+    if (!written) logger.warn('stopping with unwritten rows; they are re-read from Kafka at the next start');
+    closing = true;
+    sink.close();
+    await consumer.disconnect();
+    await producer.disconnect();
+    await ops.close();
+    await client.close();
+    logger.info('aggregator stopped');
+  };
+
+  return {
+    port: ops.port,
+    health,
+    stop: () => (stopping ??= stop()),
+  };
+}

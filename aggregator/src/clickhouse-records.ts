@@ -1,0 +1,88 @@
+import type { TradeEvent } from '@candleflow/common/binance-events';
+import type { SnapshotRecord, UpdateRecord } from './orderbook-rows.js';
+import type { WindowRow } from './tumbling-window.js';
+
+/** A row of `trades`. */
+export interface TradeRecord {
+  symbol: string;
+  trade_id: number;
+  price: number;
+  qty: number;
+  trade_time_ms: number;
+  event_time_ms: number;
+  is_buyer_maker: 0 | 1;
+}
+
+/** A row of `trade_windows`; `window_start` in Unix seconds (time-zone free on insert). */
+export interface WindowRecord {
+  symbol: string;
+  window_start: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  quote_volume: number;
+  vwap: number;
+  trades: number;
+  buy_volume: number;
+  sell_volume: number;
+  first_trade_id: number;
+  last_trade_id: number;
+  is_final: 0 | 1;
+  version: number;
+}
+
+/** Rows per table, in the shape each table takes them. */
+export interface TableRecords {
+  trades: TradeRecord[];
+  trade_windows: WindowRecord[];
+  orderbook_snapshots: SnapshotRecord[];
+  orderbook_updates: UpdateRecord[];
+}
+
+export type TableName = keyof TableRecords;
+
+export const TABLES: readonly TableName[] = ['trades', 'trade_windows', 'orderbook_snapshots', 'orderbook_updates'];
+
+export function tradeRecord(event: TradeEvent): TradeRecord {
+  return {
+    symbol: event.s,
+    trade_id: event.t,
+    price: Number(event.p),
+    qty: Number(event.q),
+    trade_time_ms: event.T,
+    event_time_ms: event.E,
+    is_buyer_maker: event.m ? 1 : 0,
+  };
+}
+
+/**
+ * Version of a window row for ReplacingMergeTree: final rows above open ones, then more
+ * trades above fewer. Rows computed from the same partition prefix carry the same version
+ * and the same values, so re-delivery never changes what FINAL returns.
+ */
+export function windowVersion(row: Pick<WindowRow, 'isFinal' | 'trades'>): number {
+  return (row.isFinal ? 2 ** 32 : 0) + row.trades;
+}
+
+export function windowRecord(row: WindowRow): WindowRecord {
+  return {
+    symbol: row.symbol,
+    window_start: row.windowStartMs / 1000,
+    open: row.open,
+    high: row.high,
+    low: row.low,
+    close: row.close,
+    volume: row.volume,
+    quote_volume: row.quoteVolume,
+    vwap: row.vwap,
+    trades: row.trades,
+    buy_volume: row.buyVolume,
+    sell_volume: row.sellVolume,
+    first_trade_id: row.firstTradeId,
+    last_trade_id: row.lastTradeId,
+    is_final: row.isFinal ? 1 : 0,
+    version: windowVersion(row),
+  };
+}

@@ -1,0 +1,247 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
+import type { Logger } from '@candleflow/common/logger';
+import type { MessageProcessor, Topics } from './message-processor.js';
+import type { AggregatorMetrics } from './metrics.js';
+import type { CommitOffset } from './write-batch.js';
+
+/** One partition this instance owns, for one stretch of ownership. */
+interface OwnedPartition {
+  topic: string;
+  partition: number;
+  /** Next offset to process; undefined until the first message after assignment. */
+  next: number | undefined;
+  /** Resolves when the partition may be processed (final windows read back for trades). */
+  ready: Promise<void> | undefined;
+  /** Identity of this stretch of ownership: offsets taken under another are not committed. */
+  token: object;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  topics: Topics;
+  sessionTimeoutMs: number;
+  logger: Logger;
+  metrics: AggregatorMetrics;
+  /** Reads which windows are final already, before a newly assigned trades partition is processed. */
+  loadFinalWindows: () => Promise<void>;
+  /** After each processed batch (the caller may cut a write batch). */
+  afterBatch: () => void;
+  /** When the group starts rebalancing (the caller flushes what it can). */
+  onRebalance: () => void;
+}
+
+const key = (topic: string, partition: number): string => `${topic}:${partition}`;
+
+function headerStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.map(String).join(',') : String(value);
+  }
+  return out;
+}
+
+/**
+ * The KafkaJS side: one consumer group over the trades and depth topics, `eachBatch`,
+ * manual offset resolution and commits. KafkaJS re-reads every partition from its
+ * committed offset after each rebalance; partitions kept across the rebalance skip what
+ * they already processed, newly assigned ones start afresh from the commit.
+ */
+export class AggregatorConsumer {
+  private readonly consumer: Consumer;
+  private readonly owned = new Map<string, OwnedPartition>();
+  private current: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private crashed: Error | undefined;
+  private joined = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly processor: MessageProcessor,
+    private readonly options: ConsumerOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3000, Math.floor(options.sessionTimeoutMs / 3)),
+      maxWaitTimeInMs: 500,
+    });
+    const { events } = this.consumer;
+    this.consumer.on(events.GROUP_JOIN, (event) => this.assign(event.payload.memberAssignment));
+    this.consumer.on(events.REBALANCING, () => {
+      this.options.logger.info('group rebalancing');
+      this.options.onRebalance();
+    });
+    this.consumer.on(events.CRASH, (event) => {
+      const { error, restart } = event.payload;
+      this.options.logger.error({ err: error.message, restart }, 'Kafka consumer crashed');
+      if (!restart) this.crashed = error;
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: [this.options.topics.trades, this.options.topics.depth],
+      fromBeginning: true,
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => {
+        const run = this.processBatch(payload);
+        this.current = run.catch(() => undefined);
+        return run;
+      },
+    });
+  }
+
+  get health(): { ok: boolean; state: string; partitions: number } {
+    const state = this.crashed ? `crashed: ${this.crashed.message}` : this.joined ? 'member' : 'joining';
+    return { ok: this.crashed === undefined, state, partitions: this.owned.size };
+  }
+
+  pause(): void {
+    this.consumer.pause(this.topicList());
+  }
+
+  resume(): void {
+    this.consumer.resume(this.topicList());
+  }
+
+  /** Per owned partition, the offset up to which everything read is in rows taken so far and no open window needs it. */
+  committableOffsets(): CommitOffset[] {
+    const offsets: CommitOffset[] = [];
+    for (const owned of this.owned.values()) {
+      if (owned.next === undefined) continue;
+      const needed = this.processor.firstNeededOffset(owned.topic, owned.partition);
+      offsets.push({
+        topic: owned.topic,
+        partition: owned.partition,
+        offset: needed === undefined ? owned.next : Math.min(needed, owned.next),
+        owner: owned.token,
+      });
+    }
+    return offsets;
+  }
+
+  /** Commits the offsets still belonging to the current ownership of their partition. */
+  async commit(offsets: CommitOffset[]): Promise<void> {
+    const current = offsets.filter((o) => this.owned.get(key(o.topic, o.partition))?.token === o.owner);
+    if (current.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(
+        current.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })),
+      );
+      this.options.metrics.commits.inc({ result: 'ok' });
+    } catch (error) {
+      // The group moved on (rebalance) or the broker is away: the next owner, or this one
+      // after rejoining, re-reads from the previous commit, which is always safe.
+      this.options.metrics.commits.inc({ result: 'failed' });
+      this.options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'offset commit failed');
+    }
+  }
+
+  /** Stops taking new messages and waits for the batch in progress. The group membership stays, for a last commit. */
+  async quiesce(): Promise<void> {
+    this.stopping = true;
+    this.pause();
+    await this.current;
+  }
+
+  /** Leaves the group and closes the connections. */
+  async disconnect(): Promise<void> {
+    this.stopping = true;
+    await this.consumer.disconnect();
+  }
+
+  private topicList(): { topic: string }[] {
+    return [{ topic: this.options.topics.trades }, { topic: this.options.topics.depth }];
+  }
+
+  private assign(assignment: Record<string, number[]>): void {
+    this.joined = true;
+    const assigned = new Set<string>();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) assigned.add(key(topic, partition));
+    }
+    for (const [k, owned] of this.owned) {
+      if (assigned.has(k)) continue;
+      this.owned.delete(k);
+      this.processor.dropPartition(owned.topic, owned.partition);
+      this.options.metrics.consumerLag.remove({ topic: owned.topic, partition: String(owned.partition) });
+    }
+    let finalWindows: Promise<void> | undefined;
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        if (this.owned.has(key(topic, partition))) continue;
+        this.processor.dropPartition(topic, partition);
+        const isTrades = topic === this.options.topics.trades;
+        this.owned.set(key(topic, partition), {
+          topic,
+          partition,
+          next: undefined,
+          ready: isTrades ? (finalWindows ??= this.loadFinalWindows()) : undefined,
+          token: {},
+        });
+      }
+    }
+    this.options.logger.info({ assignment }, 'partitions assigned');
+  }
+
+  private loadFinalWindows(): Promise<void> {
+    const loading = this.options.loadFinalWindows();
+    // Awaited by the partition's first batch; if that never comes, a failure (only on
+    // shutdown) must not surface as an unhandled rejection.
+    loading.catch(() => undefined);
+    return loading;
+  }
+
+  /** Waits for `owned` to be ready, heartbeating so a slow ClickHouse does not cost the membership. */
+  private async waitReady(owned: OwnedPartition, heartbeat: () => Promise<void>): Promise<void> {
+    const ready = owned.ready;
+    if (ready === undefined) return;
+    let done = false;
+    const settled = ready.then(() => {
+      done = true;
+    });
+    while (!done) {
+      await Promise.race([settled, sleep(1000)]);
+      if (!done) await heartbeat();
+    }
+    owned.ready = undefined;
+  }
+
+  private async processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const owned = this.owned.get(key(batch.topic, batch.partition));
+    if (!owned || this.stopping) return;
+    await this.waitReady(owned, heartbeat);
+    const nowMs = Date.now();
+    for (const message of batch.messages) {
+      if (this.stopping || !isRunning() || isStale() || this.owned.get(key(batch.topic, batch.partition)) !== owned) {
+        break;
+      }
+      const offset = Number(message.offset);
+      if (owned.next === undefined || offset >= owned.next) {
+        this.processor.process(
+          batch.topic,
+          batch.partition,
+          { offset, value: message.value, headers: headerStrings(message.headers) },
+          nowMs,
+        );
+        owned.next = offset + 1;
+      }
+      resolveOffset(message.offset);
+    }
+    if (owned.next !== undefined) {
+      this.options.metrics.consumerLag.set(
+        { topic: batch.topic, partition: String(batch.partition) },
+        Math.max(0, Number(batch.highWatermark) - owned.next),
+      );
+    }
+    this.options.afterBatch();
+  }
+}

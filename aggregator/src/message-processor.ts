@@ -1,0 +1,102 @@
+import { DLQ_REASON_HEADER } from '@candleflow/common/binance-events';
+import { tradeRecord } from './clickhouse-records.js';
+import type { AggregatorMetrics } from './metrics.js';
+import { snapshotRecords, UpdateIdSequence, updateRecords } from './orderbook-rows.js';
+import { parseDepthMessage, parseTradeMessage, tradeOf } from './topic-messages.js';
+import type { TumblingWindows } from './tumbling-window.js';
+import type { BatchAccumulator } from './write-batch.js';
+
+/** A Kafka message as the processor needs it. */
+export interface InputMessage {
+  offset: number;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+export interface Topics {
+  trades: string;
+  depth: string;
+}
+
+export const DLQ_SOURCE_PARTITION_HEADER = 'dlq_source_partition';
+export const DLQ_SOURCE_OFFSET_HEADER = 'dlq_source_offset';
+
+/**
+ * Turns messages of the trades and depth topics into rows: trades into `trades` rows and
+ * the window engine, depth events into order-book rows with an update-id continuity check,
+ * anything unreadable into a dead letter. No I/O; everything goes to the accumulator.
+ */
+export class MessageProcessor {
+  private readonly sequences = new Map<number, UpdateIdSequence>();
+
+  constructor(
+    private readonly topics: Topics,
+    private readonly engine: TumblingWindows,
+    private readonly out: BatchAccumulator,
+    private readonly metrics: AggregatorMetrics,
+  ) {}
+
+  process(topic: string, partition: number, message: InputMessage, nowMs: number): void {
+    this.metrics.messages.inc({ topic });
+    if (topic === this.topics.trades) this.processTrade(partition, message, nowMs);
+    else if (topic === this.topics.depth) this.processDepth(partition, message);
+    else this.deadLetter(topic, partition, message, `unexpected topic ${topic}`);
+  }
+
+  /** Forgets a partition's state: it was revoked, or will be read again from its committed offset. */
+  dropPartition(topic: string, partition: number): void {
+    if (topic === this.topics.trades) this.engine.dropPartition(partition);
+    else this.sequences.delete(partition);
+  }
+
+  /** The first offset of `partition` that an open window still needs, if any. */
+  firstNeededOffset(topic: string, partition: number): number | undefined {
+    return topic === this.topics.trades ? this.engine.firstNeededPosition(partition) : undefined;
+  }
+
+  private processTrade(partition: number, message: InputMessage, nowMs: number): void {
+    const parsed = parseTradeMessage(message.value);
+    if (!parsed.ok) {
+      this.deadLetter(this.topics.trades, partition, message, parsed.reason);
+      return;
+    }
+    this.out.add('trades', [tradeRecord(parsed.event)]);
+    const outcome = this.engine.add(partition, message.offset, tradeOf(parsed.event), nowMs);
+    if (outcome === 'late') this.metrics.lateTrades.inc();
+    else if (outcome === 'duplicate') this.metrics.duplicateTrades.inc();
+  }
+
+  private processDepth(partition: number, message: InputMessage): void {
+    const parsed = parseDepthMessage(message.value);
+    if (!parsed.ok) {
+      this.deadLetter(this.topics.depth, partition, message, parsed.reason);
+      return;
+    }
+    const event = parsed.event;
+    let sequence = this.sequences.get(partition);
+    if (!sequence) {
+      sequence = new UpdateIdSequence();
+      this.sequences.set(partition, sequence);
+    }
+    const continuity = sequence.observe(event);
+    if (continuity === 'gap') this.metrics.depthGaps.inc({ symbol: event.s });
+    else if (continuity === 'resync') this.metrics.depthResyncs.inc({ symbol: event.s });
+    else if (continuity === 'stale') this.metrics.depthStale.inc({ symbol: event.s });
+    if (event.e === 'depthSnapshot') this.out.add('orderbook_snapshots', snapshotRecords(event));
+    else this.out.add('orderbook_updates', updateRecords(event));
+  }
+
+  private deadLetter(topic: string, partition: number, message: InputMessage, reason: string): void {
+    this.metrics.dlqMessages.inc({ topic });
+    this.out.addDlq({
+      sourceTopic: topic,
+      value: message.value,
+      headers: {
+        ...message.headers,
+        [DLQ_REASON_HEADER]: reason,
+        [DLQ_SOURCE_PARTITION_HEADER]: String(partition),
+        [DLQ_SOURCE_OFFSET_HEADER]: String(message.offset),
+      },
+    });
+  }
+}

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ExactDecimal, plainDecimal } from '../src/exact-decimal.js';
+
+const d = (text: string): ExactDecimal => ExactDecimal.parse(text);
+
+test('parse and toString keep the value and drop trailing fraction zeros', () => {
+  assert.equal(d('297.32000000').toString(), '297.32');
+  assert.equal(d('0.00000001').toString(), '0.00000001');
+  assert.equal(d('42').toString(), '42');
+  assert.equal(d('-0.5').toString(), '-0.5');
+  assert.equal(d('0.000').toString(), '0');
+  assert.equal(d('007.10').toString(), '7.1');
+});
+
+test('parse rejects what is not a plain decimal', () => {
+  for (const bad of ['', '1e-8', '.5', '5.', '1,5', 'abc', '--1', '+1']) {
+    assert.throws(() => d(bad), /not a decimal number/, bad);
+  }
+});
+
+test('sums are exact where binary floats drift', () => {
+  let exact = ExactDecimal.ZERO;
+  let float = 0;
+  for (let i = 0; i < 10_000; i++) {
+    exact = exact.plus(d('0.1'));
+    float += 0.1;
+  }
+  assert.equal(exact.toString(), '1000');
+  assert.equal(exact.toNumber(), 1000);
+  assert.notEqual(float, 1000);
+});
+
+test('plus, minus and times align scales', () => {
+  assert.equal(d('1.5').plus(d('0.25')).toString(), '1.75');
+  assert.equal(d('1.5').minus(d('0.25')).toString(), '1.25');
+  assert.equal(d('0.25').minus(d('1.5')).toString(), '-1.25');
+  assert.equal(d('65000.12').times(d('0.00150000')).toString(), '97.50018');
+  assert.equal(d('3').times(d('-0.5')).toString(), '-1.5');
+});
+
+test('compare orders by value, not by text or scale', () => {
+  assert.equal(d('10').compare(d('9.99999999')), 1);
+  assert.equal(d('1.50').compare(d('1.5')), 0);
+  assert.equal(d('0.0001').compare(d('0.001')), -1);
+  assert.equal(d('-2').compare(d('-1')), -1);
+});
+
+test('isZero', () => {
+  assert.equal(d('0.00000000').isZero(), true);
+  assert.equal(d('0.00000001').isZero(), false);
+});
+
+test('toNumber rounds once, to the nearest double', () => {
+  assert.equal(d('0.30000000000000004').toNumber(), 0.1 + 0.2);
+  assert.equal(d('123456789.12345678').toNumber(), 123456789.12345678);
+});
+
+test('plainDecimal writes numbers without exponents', () => {
+  assert.equal(plainDecimal(1e-8), '0.00000001');
+  assert.equal(plainDecimal(1.5e-7), '0.00000015');
+  assert.equal(plainDecimal(-2.5e-9), '-0.0000000025');
+  assert.equal(plainDecimal(1e21), '1000000000000000000000');
+  assert.equal(plainDecimal(1.25e22), '12500000000000000000000');
+  assert.equal(plainDecimal(65000.12), '65000.12');
+  assert.equal(plainDecimal(0), '0');
+});
+
+test('fromNumber gives back the decimal a Binance string was parsed from', () => {
+  for (const text of ['0.00000001', '13.8048', '105.82', '65000.12', '0.00012345', '1234567.87654321']) {
+    assert.equal(ExactDecimal.fromNumber(Number(text)).toString(), text);
+  }
+  assert.throws(() => ExactDecimal.fromNumber(Number.NaN), /not a finite number/);
+});

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BatchAccumulator } from '../src/write-batch.js';
+
+const tradeRow = (id: number) => ({
+  symbol: 'BTCUSDT',
+  trade_id: id,
+  price: 1,
+  qty: 1,
+  trade_time_ms: 0,
+  event_time_ms: 0,
+  is_buyer_maker: 0 as const,
+});
+
+test('a batch is full at batchRows, counting rows, late windows and dead letters', () => {
+  const acc = new BatchAccumulator({ batchRows: 4, flushMs: 1000 }, 0);
+  acc.add('trades', [tradeRow(1), tradeRow(2)]);
+  acc.addLateWindows([{ symbol: 'BTCUSDT', windowStartMs: 0 }]);
+  assert.equal(acc.isFull(), false);
+  acc.addDlq({ sourceTopic: 't', value: null, headers: {} });
+  assert.equal(acc.size, 4);
+  assert.equal(acc.isFull(), true);
+});
+
+test('a batch is due flushMs after the previous cut', () => {
+  const acc = new BatchAccumulator({ batchRows: 100, flushMs: 500 }, 1000);
+  assert.equal(acc.isDue(1499), false);
+  assert.equal(acc.isDue(1500), true);
+  acc.cut([], 1600);
+  assert.equal(acc.isDue(2099), false);
+  assert.equal(acc.isDue(2100), true);
+});
+
+test('cut hands over everything held and starts empty', () => {
+  const acc = new BatchAccumulator({ batchRows: 100, flushMs: 500 }, 0);
+  acc.add('trades', [tradeRow(1)]);
+  acc.addDlq({ sourceTopic: 'binance.trades', value: Buffer.from('x'), headers: { dlq_reason: 'r' } });
+  const owner = {};
+  const batch = acc.cut([{ topic: 'binance.trades', partition: 0, offset: 7, owner }], 10);
+  assert.deepEqual(batch.records.trades, [tradeRow(1)]);
+  assert.equal(batch.dlq.length, 1);
+  assert.deepEqual(batch.offsets, [{ topic: 'binance.trades', partition: 0, offset: 7, owner }]);
+  assert.equal(acc.size, 0);
+  const next = acc.cut([], 20);
+  assert.deepEqual(next.records, { trades: [], trade_windows: [], orderbook_snapshots: [], orderbook_updates: [] });
+  assert.deepEqual(next.lateWindows, []);
+});
