@@ -1,0 +1,105 @@
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { z } from 'zod';
+import type { WebConfig } from './config.js';
+import type { Sql } from './sql.js';
+
+/** ClickHouse cannot answer right now (down, unreachable, too slow, or not yet migrated). */
+export class ClickhouseUnavailableError extends Error {
+  override name = 'ClickhouseUnavailableError';
+}
+
+/** ClickHouse answered with rows that do not have the shape the contract promises. */
+export class ClickhouseRowError extends Error {
+  override name = 'ClickhouseRowError';
+}
+
+const networkCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+]);
+// UNKNOWN_TABLE, UNKNOWN_DATABASE: the schema is not there (yet); TIMEOUT_EXCEEDED,
+// TOO_MANY_SIMULTANEOUS_QUERIES, MEMORY_LIMIT_EXCEEDED: a busy server.
+const unavailableServerCodes = new Set([60, 81, 159, 202, 241]);
+
+/** Whether `error` means "ClickHouse cannot answer now" rather than a bad query. */
+export function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== undefined && networkCodes.has(code)) return true;
+  if (/^Timeout error|socket hang up/i.test(error.message)) return true;
+  // ClickHouse 18.16 errors arrive as plain text "Code: 60, e.displayText() = ...".
+  const serverCode = /^Code: (\d+)/.exec(error.message)?.[1];
+  return serverCode !== undefined && unavailableServerCodes.has(Number(serverCode));
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  const text = error.message.replace(/, e\.what\(\) = .*$/s, '').trim();
+  return code && !text.includes(code) ? `${code} ${text}` : text;
+}
+
+/**
+ * The web server's read-only window on ClickHouse: one HTTP client, every query built
+ * with `sql`, every result row checked against a schema before use.
+ */
+export class ClickhouseSource {
+  readonly client: ClickHouseClient;
+  /** Called after each query with its outcome, for metrics and the health state. */
+  onOutcome: (outcome: 'ok' | 'unavailable' | 'error', seconds: number) => void = () => undefined;
+
+  constructor(readonly config: WebConfig['clickhouse']) {
+    this.client = createClient({
+      url: config.url,
+      database: config.database,
+      username: config.username,
+      password: config.password,
+      request_timeout: config.timeoutMs,
+      log: { level: ClickHouseLogLevel.OFF },
+      // 64-bit integers (trade and update ids, *_ms times) as JSON numbers, not strings.
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    });
+  }
+
+  /** Runs `query` and returns its rows parsed by `row`. */
+  async rows<S extends z.ZodType>(query: Sql, row: S): Promise<z.output<S>[]> {
+    const started = performance.now();
+    let raw: unknown[];
+    try {
+      const result = await this.client.query({ query: query.toString(), format: 'JSONEachRow' });
+      raw = await result.json<unknown>();
+    } catch (error) {
+      const unavailable = isUnavailable(error);
+      this.onOutcome(unavailable ? 'unavailable' : 'error', (performance.now() - started) / 1000);
+      if (unavailable) throw new ClickhouseUnavailableError(`ClickHouse is unavailable: ${describe(error)}`);
+      throw error;
+    }
+    this.onOutcome('ok', (performance.now() - started) / 1000);
+    return raw.map((value, i) => {
+      const parsed = row.safeParse(value);
+      if (!parsed.success) {
+        throw new ClickhouseRowError(`unexpected row ${i} from ClickHouse: ${parsed.error.message}`);
+      }
+      return parsed.data;
+    });
+  }
+
+  /** Resolves when ClickHouse answers a trivial query in the configured database. */
+  async check(): Promise<void> {
+    try {
+      await this.client.command({ query: 'SELECT 1' });
+    } catch (error) {
+      if (isUnavailable(error)) throw new ClickhouseUnavailableError(`ClickHouse is unavailable: ${describe(error)}`);
+      throw error;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}

@@ -1,0 +1,191 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from '@candleflow/common/logger';
+import type { SymbolSummary, TradesResponse, WindowsResponse } from '../shared/api-types.js';
+import { windowSeconds } from '../shared/api-types.js';
+import { ClickhouseRowError, ClickhouseUnavailableError, type ClickhouseSource } from './clickhouse-source.js';
+import type { MarketReader } from './market-reader.js';
+import type { OrderbookService } from './orderbook-service.js';
+import {
+  BadRequestError,
+  maxWindowSpanMs,
+  orderbookQuerySchema,
+  parseQuery,
+  tradesQuerySchema,
+  windowsQuerySchema,
+  type WindowsQuery,
+} from './request-params.js';
+import type { WebMetrics } from './web-metrics.js';
+
+/** No data for the symbol asked about. */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+export interface HttpAppDeps {
+  source: ClickhouseSource;
+  reader: MarketReader;
+  orderbooks: OrderbookService;
+  metrics: WebMetrics;
+  logger: Logger;
+  /** The built page (Vite's output); when missing, `/` explains how to build it. */
+  staticDir: string;
+}
+
+const defaultSpanMs = 15 * 60_000;
+const windowMs = windowSeconds * 1000;
+/** `/api/symbols` is shared by every page's ticker; one ClickHouse read serves them all for this long. */
+const symbolsCacheMs = 2000;
+
+/**
+ * The range a windows request covers. Without `to`, the range ends with the symbol's
+ * latest window (which is "now" while data flows, and still shows a recording replayed
+ * from the past); without `from`, it starts 15 minutes before `to`.
+ */
+export function resolveWindowRange(
+  query: WindowsQuery,
+  latestWindowStart: number | undefined,
+  now: number,
+): { from: number; to: number } {
+  const dataEnd = latestWindowStart === undefined ? now : latestWindowStart + windowMs;
+  let to = query.to ?? (query.from === undefined ? dataEnd : Math.min(dataEnd, query.from + maxWindowSpanMs));
+  const from = query.from ?? to - defaultSpanMs;
+  if (query.to === undefined && to <= from) to = from + defaultSpanMs;
+  if (to <= from) throw new BadRequestError('to', '`to` must be later than `from`');
+  if (to - from > maxWindowSpanMs) throw new BadRequestError('from', 'the range may span at most 7 days');
+  return { from, to };
+}
+
+/** The 4xx status Express and its parsers attach to errors caused by a malformed request. */
+function clientErrorStatus(error: unknown): number | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const status = (error as { status?: unknown }).status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+/** The API, `/health`, `/metrics` and the built page, as an Express app. */
+export function createHttpApp(deps: HttpAppDeps): express.Express {
+  const { reader, orderbooks, metrics } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((req, res, next) => {
+    const stop = metrics.httpRequests.startTimer({ method: req.method });
+    res.on('finish', () => {
+      // The matched route, never the raw URL, keeps the label set small.
+      const route =
+        (req.route as { path?: string } | undefined)?.path ?? (res.statusCode === 404 ? 'unmatched' : 'static');
+      stop({ route: String(route), status: String(res.statusCode) });
+    });
+    res.setHeader('x-content-type-options', 'nosniff');
+    next();
+  });
+  app.use('/api', (_req, res, next) => {
+    res.setHeader('cache-control', 'no-store');
+    next();
+  });
+
+  let symbolsCache: { at: number; value: Promise<SymbolSummary[]> } | undefined;
+  app.get('/api/symbols', async (_req, res) => {
+    const now = Date.now();
+    if (!symbolsCache || now - symbolsCache.at > symbolsCacheMs) {
+      const value = reader.symbolSummaries();
+      symbolsCache = { at: now, value };
+      value.catch(() => {
+        if (symbolsCache?.value === value) symbolsCache = undefined;
+      });
+    }
+    res.json({ symbols: await symbolsCache.value });
+  });
+
+  app.get('/api/windows', async (req, res) => {
+    const query = parseQuery(windowsQuerySchema, req.query);
+    const latest = query.to === undefined ? await reader.latestWindowStart(query.symbol) : undefined;
+    if (query.to === undefined && latest === undefined) throw new NotFoundError(`no data for symbol ${query.symbol}`);
+    const { from, to } = resolveWindowRange(query, latest, Date.now());
+    const windows = await reader.windows(query.symbol, from, to);
+    if (windows.length === 0 && !(await reader.hasSymbol(query.symbol))) {
+      throw new NotFoundError(`no data for symbol ${query.symbol}`);
+    }
+    const body: WindowsResponse = { symbol: query.symbol, from, to, windowSeconds, windows };
+    res.json(body);
+  });
+
+  app.get('/api/trades', async (req, res) => {
+    const query = parseQuery(tradesQuerySchema, req.query);
+    const trades = await reader.latestTrades(query.symbol, query.limit);
+    if (trades.length === 0 && !(await reader.hasSymbol(query.symbol))) {
+      throw new NotFoundError(`no data for symbol ${query.symbol}`);
+    }
+    const body: TradesResponse = { symbol: query.symbol, trades };
+    res.json(body);
+  });
+
+  app.get('/api/orderbook', async (req, res) => {
+    const query = parseQuery(orderbookQuerySchema, req.query);
+    const book = await orderbooks.top(query.symbol, query.depth);
+    if (book === undefined) throw new NotFoundError(`no order book for symbol ${query.symbol}`);
+    res.json(book);
+  });
+
+  app.use('/api', (req) => {
+    throw new NotFoundError(`no such endpoint: ${req.method} /api${req.path}`);
+  });
+
+  app.get('/health', async (_req, res) => {
+    try {
+      await deps.source.check();
+      res.json({ ok: true, checks: { clickhouse: 'reachable' } });
+    } catch (error) {
+      res
+        .status(503)
+        .json({ ok: false, checks: { clickhouse: error instanceof Error ? error.message : String(error) } });
+    }
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  const indexFile = path.join(deps.staticDir, 'index.html');
+  app.use(
+    express.static(deps.staticDir, {
+      index: 'index.html',
+      setHeaders: (res, file) => {
+        // Vite fingerprints everything under assets/; the page itself is always revalidated.
+        res.setHeader(
+          'cache-control',
+          file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
+      },
+    }),
+  );
+  app.get('/', (_req, res) => {
+    if (existsSync(indexFile)) res.sendFile(indexFile);
+    else res.status(503).type('text/plain').send('The page is not built yet: run `npm run build -w web`.\n');
+  });
+
+  app.use((req: Request, res: Response) => {
+    res.status(404).json({ error: `not found: ${req.path}` });
+  });
+
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof BadRequestError) {
+      res.status(400).json({ error: error.message, parameter: error.parameter });
+    } else if (error instanceof NotFoundError) {
+      res.status(404).json({ error: error.message });
+    } else if (error instanceof ClickhouseUnavailableError) {
+      res.status(503).json({ error: error.message });
+    } else if (clientErrorStatus(error) !== undefined) {
+      res.status(clientErrorStatus(error) ?? 400).json({ error: (error as Error).message });
+    } else {
+      deps.logger.error({ err: error }, 'request failed');
+      const message = error instanceof ClickhouseRowError ? error.message : 'internal error';
+      res.status(500).json({ error: message });
+    }
+  });
+
+  return app;
+}

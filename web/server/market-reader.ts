@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import { windowSeconds, type Candle, type SymbolSummary, type Trade } from '../shared/api-types.js';
+import type { ClickhouseSource } from './clickhouse-source.js';
+import { at, joinSql, sql } from './sql.js';
+
+const windowMs = windowSeconds * 1000;
+const dayMs = 24 * 3600_000;
+
+const candleRow = z
+  .object({
+    start_s: z.number().int().nonnegative(),
+    open: z.number(),
+    high: z.number(),
+    low: z.number(),
+    close: z.number(),
+    volume: z.number(),
+    quote_volume: z.number(),
+    vwap: z.number(),
+    trades: z.number().int(),
+    buy_volume: z.number(),
+    sell_volume: z.number(),
+    first_trade_id: z.number().int(),
+    last_trade_id: z.number().int(),
+    is_final: z.number().int(),
+  })
+  .transform((r): Candle => ({
+    start: r.start_s * 1000,
+    open: r.open,
+    high: r.high,
+    low: r.low,
+    close: r.close,
+    volume: r.volume,
+    quoteVolume: r.quote_volume,
+    vwap: r.vwap,
+    trades: r.trades,
+    buyVolume: r.buy_volume,
+    sellVolume: r.sell_volume,
+    firstTradeId: r.first_trade_id,
+    lastTradeId: r.last_trade_id,
+    isFinal: r.is_final === 1,
+  }));
+
+const candleColumns = sql`toUInt32(window_start) AS start_s, open, high, low, close, volume, quote_volume, vwap,
+  trades, buy_volume, sell_volume, first_trade_id, last_trade_id, is_final`;
+
+const tradeRow = z
+  .object({
+    trade_id: z.number().int(),
+    price: z.number(),
+    qty: z.number(),
+    trade_time_ms: z.number().int(),
+    is_buyer_maker: z.number().int(),
+  })
+  .transform((r): Trade => ({
+    id: r.trade_id,
+    price: r.price,
+    qty: r.qty,
+    time: r.trade_time_ms,
+    side: r.is_buyer_maker === 1 ? 'sell' : 'buy',
+  }));
+
+const latestRow = z.object({ symbol: z.string(), last_s: z.number().int() });
+
+const summaryRow = z.object({
+  symbol: z.string(),
+  last_price: z.number(),
+  open_24h: z.number(),
+  high_24h: z.number(),
+  low_24h: z.number(),
+  volume_24h: z.number(),
+  quote_volume_24h: z.number(),
+});
+
+/** Start of the window holding `ms`. */
+export function windowStartOf(ms: number): number {
+  return Math.floor(ms / windowMs) * windowMs;
+}
+
+/** Builds a symbol's summary row from its latest window start and its 24 h aggregates. */
+export function toSymbolSummary(lastWindowStart: number, row: z.infer<typeof summaryRow>): SymbolSummary {
+  const change = row.last_price - row.open_24h;
+  return {
+    symbol: row.symbol,
+    lastPrice: row.last_price,
+    lastWindowStart,
+    open24h: row.open_24h,
+    change24h: change,
+    changePct24h: row.open_24h === 0 ? 0 : (change / row.open_24h) * 100,
+    high24h: row.high_24h,
+    low24h: row.low_24h,
+    volume24h: row.volume_24h,
+    quoteVolume24h: row.quote_volume_24h,
+  };
+}
+
+/** Reads candles, trades and symbol summaries. Every value in SQL comes through `sql`. */
+export class MarketReader {
+  constructor(private readonly source: ClickhouseSource) {}
+
+  /** Whether the symbol has any window. */
+  async hasSymbol(symbol: string): Promise<boolean> {
+    const rows = await this.source.rows(
+      sql`SELECT 1 AS found FROM trade_windows WHERE symbol = ${symbol} LIMIT 1`,
+      z.object({ found: z.number() }),
+    );
+    return rows.length > 0;
+  }
+
+  /** Start (ms) of the symbol's latest window, or undefined when it has none. */
+  async latestWindowStart(symbol: string): Promise<number | undefined> {
+    const rows = await this.source.rows(
+      sql`SELECT symbol, toUInt32(max(window_start)) AS last_s FROM trade_windows WHERE symbol = ${symbol} GROUP BY symbol`,
+      latestRow,
+    );
+    return rows[0] === undefined ? undefined : rows[0].last_s * 1000;
+  }
+
+  /** Windows overlapping `[fromMs, toMs)`, one row each (FINAL), oldest first. */
+  windows(symbol: string, fromMs: number, toMs: number): Promise<Candle[]> {
+    return this.source.rows(
+      sql`SELECT ${candleColumns} FROM trade_windows FINAL
+        WHERE symbol = ${symbol} AND window_start >= ${at(windowStartOf(fromMs))} AND window_start < ${at(toMs)}
+        ORDER BY window_start`,
+      candleRow,
+    );
+  }
+
+  /** The windows of the last `lookbackMs` before (and including) the symbol's latest one. */
+  recentWindows(symbol: string, lookbackMs: number): Promise<Candle[]> {
+    const lookbackSeconds = Math.round(lookbackMs / 1000);
+    return this.source.rows(
+      sql`SELECT ${candleColumns} FROM trade_windows FINAL
+        WHERE symbol = ${symbol}
+          AND window_start >= (SELECT max(window_start) FROM trade_windows WHERE symbol = ${symbol}) - ${lookbackSeconds}
+        ORDER BY window_start`,
+      candleRow,
+    );
+  }
+
+  /**
+   * The latest `limit` trades, newest first. The scan starts at the first trade of the
+   * symbol's last ten minutes of windows, found through `trade_windows`' small index,
+   * and only reads the whole symbol when those minutes hold too few trades.
+   */
+  async latestTrades(symbol: string, limit: number): Promise<Trade[]> {
+    const query = (bounded: boolean) => {
+      const bound = bounded
+        ? sql`AND trade_id >= (SELECT min(first_trade_id) FROM trade_windows WHERE symbol = ${symbol}
+            AND window_start >= (SELECT max(window_start) FROM trade_windows WHERE symbol = ${symbol}) - 600)`
+        : sql``;
+      return sql`SELECT trade_id, price, qty, trade_time_ms, is_buyer_maker FROM trades FINAL
+        WHERE symbol = ${symbol} ${bound}
+        ORDER BY trade_id DESC LIMIT ${limit}`;
+    };
+    const recent = await this.source.rows(query(true), tradeRow);
+    return recent.length >= limit ? recent : this.source.rows(query(false), tradeRow);
+  }
+
+  /** Every symbol with windows, with its last price and its change over the last 24 h of its data. */
+  async symbolSummaries(): Promise<SymbolSummary[]> {
+    const latest = await this.source.rows(
+      sql`SELECT symbol, toUInt32(max(window_start)) AS last_s FROM trade_windows GROUP BY symbol ORDER BY symbol`,
+      latestRow,
+    );
+    if (latest.length === 0) return [];
+    // One index range per symbol: its windows of the 24 h ending with its latest one.
+    const ranges = latest.map((l) => sql`(symbol = ${l.symbol} AND window_start > ${at(l.last_s * 1000 - dayMs)})`);
+    const rows = await this.source.rows(
+      sql`SELECT symbol, argMax(close, window_start) AS last_price, argMin(open, window_start) AS open_24h,
+          max(high) AS high_24h, min(low) AS low_24h, sum(volume) AS volume_24h, sum(quote_volume) AS quote_volume_24h
+        FROM trade_windows FINAL
+        WHERE ${joinSql(ranges, ' OR ')}
+        GROUP BY symbol ORDER BY symbol`,
+      summaryRow,
+    );
+    const lastStart = new Map(latest.map((l) => [l.symbol, l.last_s * 1000]));
+    return rows.map((row) => toSymbolSummary(lastStart.get(row.symbol) ?? 0, row));
+  }
+}

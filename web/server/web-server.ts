@@ -1,0 +1,105 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { migrate } from '@candleflow/common/clickhouse-migrations';
+import { findProjectRoot } from '@candleflow/common/env';
+import { createLogger, type Logger } from '@candleflow/common/logger';
+import { ClickhouseSource } from './clickhouse-source.js';
+import type { WebConfig } from './config.js';
+import { createHttpApp } from './http-app.js';
+import { LiveHub } from './live-hub.js';
+import { MarketReader } from './market-reader.js';
+import { OrderbookService } from './orderbook-service.js';
+import { WebMetrics } from './web-metrics.js';
+
+export interface WebServer {
+  port: number;
+  /** `http://host:port` as a browser on this machine reaches it. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface WebServerOptions {
+  logger?: Logger;
+  /** Folder of the built page; default `web/dist/public` of the project. */
+  staticDir?: string;
+  /** Apply the ClickHouse migrations at start (retrying until ClickHouse answers); default true. */
+  migrate?: boolean;
+}
+
+/** Where `npm run build -w web` puts the page. */
+export function defaultStaticDir(): string {
+  return path.join(findProjectRoot(), 'web', 'dist', 'public');
+}
+
+/** Starts the API, WebSocket and page server; resolves once it listens. */
+export async function startWebServer(config: WebConfig, options: WebServerOptions = {}): Promise<WebServer> {
+  const logger = options.logger ?? createLogger('web', config.logLevel);
+  const metrics = new WebMetrics();
+  const source = new ClickhouseSource(config.clickhouse);
+  source.onOutcome = (outcome, seconds) => metrics.clickhouseQueries.observe({ outcome }, seconds);
+  const reader = new MarketReader(source);
+  const orderbooks = new OrderbookService(source);
+  const app = createHttpApp({
+    source,
+    reader,
+    orderbooks,
+    metrics,
+    logger,
+    staticDir: options.staticDir ?? defaultStaticDir(),
+  });
+  const server = http.createServer(app);
+  const hub = new LiveHub({ source, reader, orderbooks, metrics, logger, intervalMs: config.pushIntervalMs });
+  hub.attach(server);
+
+  const stopping = new AbortController();
+  const migrated =
+    options.migrate === false ? Promise.resolve() : migrateWhenReachable(config, logger, stopping.signal);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`WEB_PORT ${config.port} is already in use; free it or choose another port`)
+          : error,
+      );
+    });
+    server.listen(config.port, config.host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+
+  return {
+    port,
+    url,
+    async close() {
+      stopping.abort();
+      await hub.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await migrated;
+      await source.close();
+    },
+  };
+}
+
+/** Creates the schema if it is missing, waiting for ClickHouse to come up if it is not yet. */
+async function migrateWhenReachable(config: WebConfig, logger: Logger, signal: AbortSignal): Promise<void> {
+  for (let attempt = 1; !signal.aborted; attempt++) {
+    try {
+      const applied = await migrate({ ...config.clickhouse });
+      if (applied.length > 0) logger.info({ applied }, 'applied ClickHouse migrations');
+      return;
+    } catch (error) {
+      if (attempt === 1 || attempt % 12 === 0) {
+        logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'ClickHouse schema not checked yet; retrying',
+        );
+      }
+      await sleep(5000, undefined, { signal }).catch(() => undefined);
+    }
+  }
+}
