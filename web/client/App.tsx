@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { symbolsResponseSchema, type SymbolSummary } from '../shared/api-types.js';
 import { depthFigure, priceFigure } from '../shared/chart-figures.js';
-import { formatPercent, formatPrice, formatQuantity } from '../shared/price-format.js';
+import { formatPercent, formatPrice, formatQuantity, priceDecimals } from '../shared/price-format.js';
 import { ApiError, getJson } from './api.js';
 import { LiveIndicator } from './components/LiveIndicator.js';
 import { OrderbookLadder } from './components/OrderbookLadder.js';
@@ -100,7 +100,7 @@ export function App() {
             <span className={`quote-change ${direction}`} id="change-24h">
               {change === undefined || changePct === undefined
                 ? '—'
-                : `${change >= 0 ? '+' : ''}${formatPrice(change)} ${formatPercent(changePct)}`}
+                : `${change >= 0 ? '+' : ''}${formatPrice(change, priceDecimals(lastPrice ?? change))} ${formatPercent(changePct)}`}
             </span>
             <span className="quote-stat">
               <label>24h high</label>

@@ -28,6 +28,10 @@ const isoTime = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2
 function parseTime(text: string): number | string {
   if (/^\d{1,16}$/.test(text)) return Number(text);
   if (!isoTime.test(text)) return 'expected milliseconds since 1970 or an ISO 8601 time';
+  // Date.parse rolls 2024-02-30 over into March; a date that does not exist is refused.
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return 'not a valid date';
   // A time of day without an offset is read as UTC, like a bare date.
   const hasOffset = /(Z|[+-]\d{2}:\d{2})$/.test(text);
   const ms = Date.parse(text.includes('T') && !hasOffset ? `${text}Z` : text);
