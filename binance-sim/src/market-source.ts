@@ -6,6 +6,8 @@ import type { Ticker24hr } from './ticker-24hr.js';
 /** Where a source delivers frames (the simulator's stream hub). */
 export interface FrameOutlet {
   hasSubscribers(stream: string): boolean;
+  /** Open connections. */
+  readonly connections: number;
   /** Sends the event JSON on `stream`; returns how many clients got it. */
   publish(stream: string, dataJson: string): number;
   /** Runs `send`, delivering what it publishes in as few writes as possible. */

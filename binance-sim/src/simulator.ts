@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { DepthUpdateEvent } from '@candleflow/common/binance-events';
 import type { OrderBook } from '@candleflow/common/order-book';
 import type { FrameCounters, MarketSource, SourceContext } from './market-source.js';
+import { loadReplay } from './replay-file.js';
+import { ReplaySource } from './replay-source.js';
 import { createRestHandler } from './rest-api.js';
 import { StreamHub } from './stream-hub.js';
 import { SyntheticSource } from './synthetic-source.js';
@@ -33,7 +35,7 @@ export interface SimulatorOptions {
 }
 
 export interface SimulatorStats {
-  /** Trade frames handed to at least one client. */
+  /** Trade frames (`@trade`) handed to at least one client. */
   trades: number;
   /** Depth diff frames handed to at least one client. */
   depth: number;
@@ -53,11 +55,11 @@ export interface Simulator {
   dropConnections(): void;
   /** The next depth diff of `symbol` is generated and applied to the true book but NOT sent, so clients see a gap. */
   skipNextDiff(symbol: string): void;
-  /** The simulator's true book for a synthetic symbol, right now. */
+  /** The simulator's true book for a synthetic symbol, right now (a replay has none: throws). */
   book(symbol: string): OrderBook;
   /** Every frame's `data` as sent, in send order. */
   on(event: 'sent', listener: (stream: string, data: unknown) => void): this;
-  /** Every depth diff actually sent, with the true book right after it (synthetic). */
+  /** Every depth diff actually sent, with the true book right after it (synthetic sources only). */
   on(event: 'depth', listener: (event: DepthUpdateEvent, bookAfter: OrderBook) => void): this;
   /** Every diff held back by skipNextDiff. */
   on(event: 'skipped', listener: (event: DepthUpdateEvent) => void): this;
@@ -65,12 +67,17 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-function createSource(source: SimulatorSource, context: SourceContext): MarketSource {
+/** Builds the source in the simulator's context; a replay's recording is loaded (and checked) first. */
+type SourceFactory = (context: SourceContext) => MarketSource;
+
+async function sourceFactory(source: SimulatorSource): Promise<SourceFactory> {
   switch (source.kind) {
     case 'synthetic':
-      return new SyntheticSource(source, context);
-    case 'replay':
-      throw new Error('the replay source is not available yet');
+      return (context) => new SyntheticSource(source, context);
+    case 'replay': {
+      const recording = await loadReplay(source.file);
+      return (context) => new ReplaySource(recording, source, context);
+    }
   }
 }
 
@@ -88,7 +95,10 @@ class RunningSimulator extends EventEmitter implements Simulator {
   private listeningPort = 0;
   private started = false;
 
-  constructor(private readonly options: SimulatorOptions) {
+  constructor(
+    private readonly options: SimulatorOptions,
+    createSource: SourceFactory,
+  ) {
     super();
     this.hub = new StreamHub({
       isServedStream: (stream) => this.source.isServedStream(stream),
@@ -99,7 +109,7 @@ class RunningSimulator extends EventEmitter implements Simulator {
       pingIntervalMs: options.pingIntervalMs ?? 20_000,
       maxConnectionMs: options.maxConnectionMs,
     });
-    this.source = createSource(options.source, { outlet: this.hub, counters: this.counters, events: this });
+    this.source = createSource({ outlet: this.hub, counters: this.counters, events: this });
     const handleRest = createRestHandler(this.source, {
       dropConnections: () => this.hub.dropConnections(),
       skipNextDiff: (symbol) => this.source.skipNextDiff(symbol),
@@ -166,7 +176,7 @@ class RunningSimulator extends EventEmitter implements Simulator {
 
 /** Starts a Binance-compatible WebSocket + REST server backed by a synthetic or recorded market. */
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
-  const simulator = new RunningSimulator(options);
+  const simulator = new RunningSimulator(options, await sourceFactory(options.source));
   try {
     await simulator.listen();
   } catch (error) {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { z } from 'zod';
 
@@ -122,9 +123,7 @@ export class StreamHub {
 
   /** Resolves once no client has more than `bytes` queued (or all are gone). */
   async drained(bytes: number): Promise<void> {
-    while (this.maxBufferedAmount() > bytes) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    while (this.maxBufferedAmount() > bytes) await sleep(1);
   }
 
   /** Cuts every connection abruptly, like a network failure. */

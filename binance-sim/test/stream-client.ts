@@ -4,6 +4,8 @@ import { combinedFrameSchema, type CombinedFrame } from '@candleflow/common/bina
 /** A test client of the simulator's stream endpoints that keeps every frame it receives. */
 export class StreamClient {
   readonly frames: CombinedFrame[] = [];
+  /** When each kept frame arrived (performance.now()). */
+  readonly arrivals: number[] = [];
   closeCode: number | undefined;
   private readonly closed: Promise<number>;
 
@@ -13,6 +15,7 @@ export class StreamClient {
   ) {
     if (keepFrames) {
       socket.on('message', (data) => {
+        this.arrivals.push(performance.now());
         this.frames.push(combinedFrameSchema.parse(JSON.parse(String(data))));
       });
     }
