@@ -5,7 +5,7 @@ import { migrate } from '@candleflow/common/clickhouse-migrations';
 import { createLogger, type Logger } from '@candleflow/common/logger';
 import { createRegistry, startOpsServer, type HealthReport } from '@candleflow/common/ops-server';
 import { writeBatch } from './batch-writer.js';
-import { windowRecord } from './clickhouse-records.js';
+import { rowJson, windowRecord } from './clickhouse-records.js';
 import { ClickhouseSink } from './clickhouse-sink.js';
 import type { AggregatorConfig } from './config.js';
 import { AggregatorConsumer } from './kafka-consumer.js';
@@ -85,6 +85,7 @@ export async function startAggregator(
     password: config.CLICKHOUSE_PASSWORD,
     database: config.CLICKHOUSE_DB,
     request_timeout: 15_000,
+    json: { parse: JSON.parse, stringify: rowJson },
   });
   const sink = new ClickhouseSink(client, { retry, logger, metrics });
   const engine = new TumblingWindows({ windowMs, graceMs: config.WINDOW_GRACE_MS, idleMs: config.WINDOW_IDLE_MS });

@@ -1,4 +1,5 @@
 import type { TradeEvent } from '@candleflow/common/binance-events';
+import { ExactDecimal } from './exact-decimal.js';
 import type { SnapshotRecord, UpdateRecord } from './orderbook-rows.js';
 import type { WindowRow } from './tumbling-window.js';
 
@@ -6,8 +7,8 @@ import type { WindowRow } from './tumbling-window.js';
 export interface TradeRecord {
   symbol: string;
   trade_id: number;
-  price: number;
-  qty: number;
+  price: ExactDecimal;
+  qty: ExactDecimal;
   trade_time_ms: number;
   event_time_ms: number;
   is_buyer_maker: 0 | 1;
@@ -17,10 +18,10 @@ export interface TradeRecord {
 export interface WindowRecord {
   symbol: string;
   window_start: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
+  open: ExactDecimal;
+  high: ExactDecimal;
+  low: ExactDecimal;
+  close: ExactDecimal;
   volume: number;
   quote_volume: number;
   vwap: number;
@@ -43,14 +44,36 @@ export interface TableRecords {
 
 export type TableName = keyof TableRecords;
 
-export const TABLES: readonly TableName[] = ['trades', 'trade_windows', 'orderbook_snapshots', 'orderbook_updates'];
+/**
+ * Where each table's rows are inserted: the Null-engine input table whose materialized
+ * view converts the exact Decimal prices into the table (see migration 0002).
+ */
+export function inputTable(table: TableName): string {
+  return `${table}_input`;
+}
+
+/** Prices and quantities go to Decimal(18, 8) columns: at most 10 integer and 8 fraction digits. */
+export const PRICE_DIGITS = { integer: 10, fraction: 8 } as const;
+
+/**
+ * One JSONEachRow line for a record: like JSON.stringify, but exact decimals are written as
+ * plain JSON numbers with all their digits, which ClickHouse reads exactly into Decimal columns.
+ */
+export function rowJson(value: unknown): string {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return JSON.stringify(value);
+  const fields = Object.entries(value).map(
+    ([name, field]) =>
+      `${JSON.stringify(name)}:${field instanceof ExactDecimal ? field.toString() : JSON.stringify(field)}`,
+  );
+  return `{${fields.join(',')}}`;
+}
 
 export function tradeRecord(event: TradeEvent): TradeRecord {
   return {
     symbol: event.s,
     trade_id: event.t,
-    price: Number(event.p),
-    qty: Number(event.q),
+    price: ExactDecimal.parse(event.p),
+    qty: ExactDecimal.parse(event.q),
     trade_time_ms: event.T,
     event_time_ms: event.E,
     is_buyer_maker: event.m ? 1 : 0,
@@ -70,10 +93,10 @@ export function windowRecord(row: WindowRow): WindowRecord {
   return {
     symbol: row.symbol,
     window_start: row.windowStartMs / 1000,
-    open: row.open,
-    high: row.high,
-    low: row.low,
-    close: row.close,
+    open: ExactDecimal.parse(row.open),
+    high: ExactDecimal.parse(row.high),
+    low: ExactDecimal.parse(row.low),
+    close: ExactDecimal.parse(row.close),
     volume: row.volume,
     quote_volume: row.quoteVolume,
     vwap: row.vwap,

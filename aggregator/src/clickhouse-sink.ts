@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '@candleflow/common/logger';
+import { inputTable, type TableName, type TableRecords } from './clickhouse-records.js';
 import type { AggregatorMetrics } from './metrics.js';
 
 /** Thrown by a sink call interrupted by close(). */
@@ -36,11 +37,12 @@ export class ClickhouseSink {
     return this.healthy;
   }
 
-  async insert(table: string, values: readonly object[]): Promise<void> {
+  /** Inserts rows of a contract table, through its input table (see migration 0002). */
+  async insert<T extends TableName>(table: T, values: TableRecords[T]): Promise<void> {
     if (values.length === 0) return;
     await this.withRetry(`insert into ${table}`, 'insert', async () => {
       const stop = this.options.metrics.insertSeconds.startTimer({ table });
-      await this.client.insert({ table, values: [...values], format: 'JSONEachRow' });
+      await this.client.insert<object>({ table: inputTable(table), values: [...values], format: 'JSONEachRow' });
       stop();
     });
     this.options.metrics.rowsInserted.inc({ table }, values.length);

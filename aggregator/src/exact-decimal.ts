@@ -21,12 +21,13 @@ export class ExactDecimal {
   }
 
   /**
-   * The decimal a Float64 stands for when written in its shortest round-trip form, which is
-   * the decimal string it was parsed from whenever that had 15 or fewer significant digits.
+   * The decimal a Float64 stands for when written in its shortest round-trip form, rounded
+   * to `maxScale` fraction digits: the decimal a Float64 column was written from, as long
+   * as that had at most `maxScale` decimals and the column's ulp is below 10^-maxScale.
    */
-  static fromNumber(value: number): ExactDecimal {
+  static fromNumber(value: number, maxScale = Number.POSITIVE_INFINITY): ExactDecimal {
     if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
-    return ExactDecimal.parse(plainDecimal(value));
+    return ExactDecimal.parse(plainDecimal(value)).rounded(maxScale);
   }
 
   plus(other: ExactDecimal): ExactDecimal {
@@ -48,6 +49,22 @@ export class ExactDecimal {
     const a = this.rescaled(scale);
     const b = other.rescaled(scale);
     return a < b ? -1 : a > b ? 1 : 0;
+  }
+
+  /** Rounded half away from zero to at most `scale` fraction digits. */
+  rounded(scale: number): ExactDecimal {
+    if (this.scale <= scale) return this;
+    const divisor = 10n ** BigInt(this.scale - scale);
+    const magnitude = this.units < 0n ? -this.units : this.units;
+    const rounded = (magnitude + divisor / 2n) / divisor;
+    return new ExactDecimal(this.units < 0n ? -rounded : rounded, scale);
+  }
+
+  /** Whether the value fits Decimal(integerDigits + fractionDigits, fractionDigits) without rounding. */
+  fits(integerDigits: number, fractionDigits: number): boolean {
+    const trimmed = ExactDecimal.parse(this.toString());
+    const magnitude = trimmed.units < 0n ? -trimmed.units : trimmed.units;
+    return trimmed.scale <= fractionDigits && magnitude < 10n ** BigInt(integerDigits + trimmed.scale);
   }
 
   isZero(): boolean {

@@ -11,14 +11,14 @@ export interface Trade {
   isBuyerMaker: boolean;
 }
 
-/** One (symbol, window) as written to `trade_windows`. */
+/** One (symbol, window) as written to `trade_windows`; prices as the trades' decimal strings. */
 export interface WindowRow {
   symbol: string;
   windowStartMs: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
   volume: number;
   quoteVolume: number;
   vwap: number;
@@ -110,19 +110,18 @@ export class WindowAggregate {
     const { first, last, high, low } = this;
     if (!first || !last || !high || !low) throw new Error(`window ${this.symbol}@${this.windowStartMs} has no trades`);
     const volume = this.volume.toNumber();
-    const close = Number(last.price);
     return {
       symbol: this.symbol,
       windowStartMs: this.windowStartMs,
-      open: Number(first.price),
-      high: Number(high.text),
-      low: Number(low.text),
-      close,
+      open: first.price,
+      high: high.text,
+      low: low.text,
+      close: last.price,
       volume,
       quoteVolume: this.quoteVolume.toNumber(),
       // Both operands are exact until this one division; a window of zero-quantity trades
       // has no volume to weigh by, and its price is the close.
-      vwap: this.volume.isZero() ? close : this.quoteVolume.toNumber() / volume,
+      vwap: this.volume.isZero() ? Number(last.price) : this.quoteVolume.toNumber() / volume,
       trades: this.ids.size,
       buyVolume: this.buyVolume.toNumber(),
       sellVolume: this.volume.minus(this.buyVolume).toNumber(),

@@ -1,4 +1,5 @@
-import { plainDecimal } from './exact-decimal.js';
+import { PRICE_DIGITS } from './clickhouse-records.js';
+import { ExactDecimal } from './exact-decimal.js';
 import { aggregateTrades, type LateWindow, type Trade, type WindowRow } from './tumbling-window.js';
 
 /** A `trades` row as ClickHouse returns it in JSON (UInt64 as strings). */
@@ -42,10 +43,10 @@ export function tradeFromStored(row: StoredTrade): Trade {
   return {
     symbol: row.symbol,
     tradeId: Number(row.trade_id),
-    // Float64 columns give back the shortest decimal that round-trips, which is the
-    // decimal string the trade carried (Binance sends at most 8 decimals).
-    price: plainDecimal(row.price),
-    qty: plainDecimal(row.qty),
+    // The Float64 columns hold the correctly rounded value of a decimal with at most 8
+    // fraction digits (see migration 0002), which this recovers.
+    price: ExactDecimal.fromNumber(row.price, PRICE_DIGITS.fraction).toString(),
+    qty: ExactDecimal.fromNumber(row.qty, PRICE_DIGITS.fraction).toString(),
     tradeTimeMs: Number(row.trade_time_ms),
     isBuyerMaker: row.is_buyer_maker === 1,
   };

@@ -72,3 +72,24 @@ test('fromNumber gives back the decimal a Binance string was parsed from', () =>
   }
   assert.throws(() => ExactDecimal.fromNumber(Number.NaN), /not a finite number/);
 });
+
+test('rounded rounds half away from zero, and only when needed', () => {
+  assert.equal(d('1.23456789').rounded(8).toString(), '1.23456789');
+  assert.equal(d('1.234567895').rounded(8).toString(), '1.2345679');
+  assert.equal(d('1.234567894999').rounded(8).toString(), '1.23456789');
+  assert.equal(d('-0.000000005').rounded(8).toString(), '-0.00000001');
+  assert.equal(d('2.5').rounded(0).toString(), '3');
+});
+
+test('fits checks integer and fraction digits, ignoring trailing zeros', () => {
+  assert.equal(d('9999999999.99999999').fits(10, 8), true);
+  assert.equal(d('10000000000').fits(10, 8), false);
+  assert.equal(d('0.000000001').fits(10, 8), false);
+  assert.equal(d('1.10000000000').fits(10, 8), true);
+  assert.equal(d('-9999999999').fits(10, 8), true);
+});
+
+test('fromNumber with a scale recovers decimals a Float64 cannot hold exactly', () => {
+  assert.equal(ExactDecimal.fromNumber(1234567.87654321, 8).toString(), '1234567.87654321');
+  assert.equal(ExactDecimal.fromNumber(0.1 + 0.2, 8).toString(), '0.3');
+});

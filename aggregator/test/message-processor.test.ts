@@ -48,12 +48,19 @@ test('trades become trades rows and feed the windows; duplicates and late trades
   processor.process(topics.trades, 0, message(8, tradeEvent(3, T0 + 3)), 0);
   const batch = out.cut([], 0);
   assert.deepEqual(
-    batch.records.trades.map((r) => [r.trade_id, r.price, r.qty, r.trade_time_ms, r.event_time_ms, r.is_buyer_maker]),
+    batch.records.trades.map((r) => [
+      r.trade_id,
+      r.price.toString(),
+      r.qty.toString(),
+      r.trade_time_ms,
+      r.event_time_ms,
+      r.is_buyer_maker,
+    ]),
     [
-      [1, 100.5, 2, T0, T0 + 1, 0],
-      [1, 100.5, 2, T0, T0 + 1, 0],
-      [2, 100.5, 2, T0 + 12_000, T0 + 12_001, 1],
-      [3, 100.5, 2, T0 + 3, T0 + 4, 0],
+      [1, '100.5', '2', T0, T0 + 1, 0],
+      [1, '100.5', '2', T0, T0 + 1, 0],
+      [2, '100.5', '2', T0 + 12_000, T0 + 12_001, 1],
+      [3, '100.5', '2', T0 + 3, T0 + 4, 0],
     ],
   );
   assert.deepEqual(
@@ -94,10 +101,10 @@ test('depth events become order-book rows; gaps and resyncs are counted per symb
   const batch = out.cut([], 0);
   assert.equal(batch.records.orderbook_snapshots.length, 4);
   assert.deepEqual(
-    batch.records.orderbook_updates.map((r) => [r.last_update_id, r.side, r.price, r.qty]),
+    batch.records.orderbook_updates.map((r) => [r.last_update_id, r.side, r.price.toString(), r.qty.toString()]),
     [
-      [12, 'bid', 1, 0],
-      [21, 'ask', 3, 1],
+      [12, 'bid', '1', '0'],
+      [21, 'ask', '3', '1'],
     ],
   );
   assert.equal(await value('aggregator_depth_gaps_total', { symbol: 'BTCUSDT' }), 1);

@@ -3,6 +3,10 @@ import { test } from 'node:test';
 import type { DepthSnapshotEvent, DepthUpdateEvent } from '@candleflow/common/binance-events';
 import { snapshotRecords, UpdateIdSequence, updateRecords } from '../src/orderbook-rows.js';
 
+/** Records with their exact decimals as text, for comparison. */
+const plain = <T extends { price: { toString(): string }; qty: { toString(): string } }>(records: T[]) =>
+  records.map((r) => ({ ...r, price: r.price.toString(), qty: r.qty.toString() }));
+
 function diff(
   U: number,
   u: number,
@@ -25,23 +29,39 @@ function snapshot(lastUpdateId: number, s = 'BTCUSDT'): DepthSnapshotEvent {
 }
 
 test('a snapshot gives one row per level, bids then asks', () => {
-  assert.deepEqual(snapshotRecords(snapshot(42)), [
-    { symbol: 'BTCUSDT', last_update_id: 42, snapshot_time_ms: 1_700_000_000_000, side: 'bid', price: 100.5, qty: 1 },
-    { symbol: 'BTCUSDT', last_update_id: 42, snapshot_time_ms: 1_700_000_000_000, side: 'ask', price: 101, qty: 1e-8 },
+  assert.deepEqual(plain(snapshotRecords(snapshot(42))), [
+    {
+      symbol: 'BTCUSDT',
+      last_update_id: 42,
+      snapshot_time_ms: 1_700_000_000_000,
+      side: 'bid',
+      price: '100.5',
+      qty: '1',
+    },
+    {
+      symbol: 'BTCUSDT',
+      last_update_id: 42,
+      snapshot_time_ms: 1_700_000_000_000,
+      side: 'ask',
+      price: '101',
+      qty: '0.00000001',
+    },
   ]);
 });
 
 test('a diff gives one row per changed level, removals as qty 0', () => {
   assert.deepEqual(
-    updateRecords(
-      diff(
-        5,
-        7,
-        [
-          ['99.00000000', '0.00000000'],
-          ['98.10000000', '2.50000000'],
-        ],
-        [['102.00000000', '3.00000000']],
+    plain(
+      updateRecords(
+        diff(
+          5,
+          7,
+          [
+            ['99.00000000', '0.00000000'],
+            ['98.10000000', '2.50000000'],
+          ],
+          [['102.00000000', '3.00000000']],
+        ),
       ),
     ),
     [
@@ -51,8 +71,8 @@ test('a diff gives one row per changed level, removals as qty 0', () => {
         last_update_id: 7,
         event_time_ms: 1_700_000_000_007,
         side: 'bid',
-        price: 99,
-        qty: 0,
+        price: '99',
+        qty: '0',
       },
       {
         symbol: 'BTCUSDT',
@@ -60,8 +80,8 @@ test('a diff gives one row per changed level, removals as qty 0', () => {
         last_update_id: 7,
         event_time_ms: 1_700_000_000_007,
         side: 'bid',
-        price: 98.1,
-        qty: 2.5,
+        price: '98.1',
+        qty: '2.5',
       },
       {
         symbol: 'BTCUSDT',
@@ -69,8 +89,8 @@ test('a diff gives one row per changed level, removals as qty 0', () => {
         last_update_id: 7,
         event_time_ms: 1_700_000_000_007,
         side: 'ask',
-        price: 102,
-        qty: 3,
+        price: '102',
+        qty: '3',
       },
     ],
   );

@@ -43,6 +43,21 @@ test('bad trade messages give a reason naming the problem', () => {
   assert.match(reason(buf([1, 2])), /^not a trade event: /);
 });
 
+test('prices and quantities must fit Decimal(18, 8), the columns they are written through', () => {
+  const tooFine = parseTradeMessage(buf({ ...trade, p: '13.804800001' }));
+  assert.ok(!tooFine.ok);
+  assert.equal(tooFine.reason, 'p: 13.804800001 has more than 10 integer or 8 fraction digits');
+  const tooBig = parseTradeMessage(buf({ ...trade, q: '12345678901' }));
+  assert.ok(!tooBig.ok);
+  assert.match(tooBig.reason, /^q: 12345678901 /);
+  assert.ok(parseTradeMessage(buf({ ...trade, p: '9999999999.99999999000' })).ok, 'trailing zeros are no digits');
+  const level = parseDepthMessage(
+    buf({ e: 'depthUpdate', E: 1, s: 'BTCUSDT', U: 5, u: 6, b: [['1.0', '2.0']], a: [['1.0', '0.000000001']] }),
+  );
+  assert.ok(!level.ok);
+  assert.match(level.reason, /^a\.0\.1: 0\.000000001 /);
+});
+
 test('the depth topic takes depthUpdate and depthSnapshot, nothing else', () => {
   const update = parseDepthMessage(
     buf({ e: 'depthUpdate', E: 1, s: 'BTCUSDT', U: 5, u: 6, b: [], a: [['1.0', '2.0']] }),

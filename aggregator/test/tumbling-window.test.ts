@@ -56,10 +56,10 @@ describe('WindowAggregate', () => {
     w.add(trade(9, T0 + 900, '99'));
     w.add(trade(8, T0 + 900, '98'));
     const row = w.row(false);
-    assert.equal(row.open, 101);
-    assert.equal(row.close, 99);
-    assert.equal(row.high, 103);
-    assert.equal(row.low, 98);
+    assert.equal(row.open, '101');
+    assert.equal(row.close, '99');
+    assert.equal(row.high, '103');
+    assert.equal(row.low, '98');
     assert.equal(row.firstTradeId, 5);
     assert.equal(row.lastTradeId, 9);
     assert.equal(row.trades, 5);
@@ -98,6 +98,18 @@ describe('WindowAggregate', () => {
     assert.equal(w.add(trade(1, T0, '100', '2')), false);
     assert.deepEqual(w.row(false), before);
     assert.equal(w.trades, 1);
+  });
+
+  test('prices keep the text of the trade they come from; comparisons are by value', () => {
+    const w = new WindowAggregate('BTCUSDT', T0);
+    w.add(trade(1, T0, '65000.10000000'));
+    w.add(trade(2, T0 + 1, '65000.09999999'));
+    w.add(trade(3, T0 + 2, '65000.1'));
+    const row = w.row(false);
+    assert.deepEqual(
+      [row.open, row.high, row.low, row.close],
+      ['65000.10000000', '65000.10000000', '65000.09999999', '65000.1'],
+    );
   });
 
   test('a window of zero-quantity trades has its close as vwap', () => {
@@ -310,7 +322,14 @@ describe('TumblingWindows', () => {
       assert.equal(e.openWindowCount(), 0);
 
       const actual: RefWindow[] = [...rows.values()]
-        .map((r) => ({ ...r, windowStart: r.windowStartMs / 1000 }))
+        .map((r) => ({
+          ...r,
+          windowStart: r.windowStartMs / 1000,
+          open: Number(r.open),
+          high: Number(r.high),
+          low: Number(r.low),
+          close: Number(r.close),
+        }))
         .sort((a, b) => a.symbol.localeCompare(b.symbol) || a.windowStart - b.windowStart);
       assert.ok(
         actual.every((r) => rows.get(`${r.symbol}@${r.windowStart * 1000}`)?.isFinal),

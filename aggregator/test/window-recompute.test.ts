@@ -29,6 +29,18 @@ test('many windows are split over several queries; odd symbols are refused', () 
 });
 
 test('stored trades come back as the decimals they were written from', () => {
+  // 1234567.87654321 is not a double; the column holds the nearest one.
+  assert.equal(
+    tradeFromStored({
+      symbol: 'X',
+      trade_id: 1,
+      price: 1234567.87654321,
+      qty: 0.1,
+      trade_time_ms: 0,
+      is_buyer_maker: 0,
+    }).price,
+    '1234567.87654321',
+  );
   assert.deepEqual(
     tradeFromStored({
       symbol: 'BTCUSDT',
@@ -54,7 +66,7 @@ test('recomputed rows are final and equal the engine aggregate of the same trade
   });
   assert.equal(queries.length, 1);
   assert.deepEqual(rows, aggregateTrades(stored.map(tradeFromStored), 10_000, true));
-  assert.equal(rows[0]?.open, 100);
+  assert.equal(rows[0]?.open, '100');
   assert.equal(rows[0]?.volume, 0.75);
   assert.equal(rows[0]?.isFinal, true);
 });

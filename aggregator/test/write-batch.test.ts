@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ExactDecimal } from '../src/exact-decimal.js';
 import { BatchAccumulator } from '../src/write-batch.js';
 
 const tradeRow = (id: number) => ({
   symbol: 'BTCUSDT',
   trade_id: id,
-  price: 1,
-  qty: 1,
+  price: ExactDecimal.parse('1'),
+  qty: ExactDecimal.parse('1'),
   trade_time_ms: 0,
   event_time_ms: 0,
   is_buyer_maker: 0 as const,

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { inputTable, rowJson, tradeRecord, windowRecord, windowVersion } from '../src/clickhouse-records.js';
+import { ExactDecimal } from '../src/exact-decimal.js';
+
+test('rowJson writes exact decimals as plain JSON numbers with every digit', () => {
+  const line = rowJson({
+    symbol: 'BTCUSDT',
+    price: ExactDecimal.parse('0.00000001'),
+    big: ExactDecimal.parse('12345678.12345678'),
+    n: 1e-8,
+  });
+  assert.equal(line, '{"symbol":"BTCUSDT","price":0.00000001,"big":12345678.12345678,"n":1e-8}');
+  assert.deepEqual(JSON.parse(line), { symbol: 'BTCUSDT', price: 1e-8, big: 12345678.12345678, n: 1e-8 });
+  assert.equal(rowJson([1, 'a']), '[1,"a"]');
+  assert.equal(rowJson('x'), '"x"');
+});
+
+test('rows are inserted through the input tables', () => {
+  assert.equal(inputTable('trades'), 'trades_input');
+  assert.equal(inputTable('orderbook_updates'), 'orderbook_updates_input');
+});
+
+test('a trade record keeps the exact price and quantity', () => {
+  const record = tradeRecord({
+    e: 'trade',
+    E: 2,
+    s: 'BTCUSDT',
+    t: 7,
+    p: '65000.12000000',
+    q: '0.00150000',
+    T: 1,
+    m: true,
+  });
+  assert.equal(
+    rowJson(record),
+    '{"symbol":"BTCUSDT","trade_id":7,"price":65000.12,"qty":0.0015,"trade_time_ms":1,"event_time_ms":2,"is_buyer_maker":1}',
+  );
+});
+
+test('window versions: final above open, then more trades above fewer', () => {
+  assert.ok(windowVersion({ isFinal: true, trades: 1 }) > windowVersion({ isFinal: false, trades: 1_000_000 }));
+  assert.ok(windowVersion({ isFinal: true, trades: 5 }) > windowVersion({ isFinal: true, trades: 4 }));
+  assert.equal(windowVersion({ isFinal: false, trades: 3 }), 3);
+  const record = windowRecord({
+    symbol: 'BTCUSDT',
+    windowStartMs: 1_714_521_600_000,
+    open: '1.10000000',
+    high: '2',
+    low: '1',
+    close: '1.5',
+    volume: 3,
+    quoteVolume: 4,
+    vwap: 4 / 3,
+    trades: 2,
+    buyVolume: 1,
+    sellVolume: 2,
+    firstTradeId: 10,
+    lastTradeId: 11,
+    isFinal: true,
+  });
+  assert.equal(record.window_start, 1_714_521_600);
+  assert.equal(record.open.toString(), '1.1');
+  assert.equal(record.version, 2 ** 32 + 2);
+  assert.equal(record.is_final, 1);
+});
