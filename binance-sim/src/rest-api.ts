@@ -44,7 +44,10 @@ const bad = (body: unknown): Reply => ({ status: 400, body });
  * `/api/v3/depth` and `/api/v3/ticker/24hr`, and the `/sim/*` control endpoints for
  * people and tests in other processes.
  */
-export function createRestHandler(source: MarketSource, controls: SimControls) {
+export function createRestHandler(
+  source: MarketSource,
+  controls: SimControls,
+): (request: IncomingMessage, response: ServerResponse) => void {
   function route(method: string, url: URL): Reply {
     const get = method === 'GET' || method === 'HEAD';
     switch (url.pathname) {

@@ -14,8 +14,9 @@ export interface SyntheticSourceOptions {
   maxMessages?: number;
 }
 
-/** How often the generator wakes up; each wake-up emits everything due since the last. */
-const TICK_MS = 2;
+/** Bounds of the generator's sleep: it wakes when the next event is due, or to re-check a held client. */
+const MIN_SLEEP_MS = 1;
+const MAX_SLEEP_MS = 20;
 /** How many events between back-pressure checks inside one wake-up. */
 const CHECK_EVERY = 256;
 
@@ -74,7 +75,7 @@ export class SyntheticSource implements MarketSource {
   start(): void {
     if (this.clock || this.closed) return;
     this.clock = new PacingClock(performance.now(), SLOT_MS);
-    this.schedule();
+    this.schedule(0);
   }
 
   close(): void {
@@ -88,17 +89,18 @@ export class SyntheticSource implements MarketSource {
     return market;
   }
 
-  private schedule(): void {
+  private schedule(delayMs: number): void {
     if (this.closed || this.delivered >= this.maxMessages) return;
-    this.timer = setTimeout(() => this.tick(), TICK_MS);
+    this.timer = setTimeout(() => this.tick(), Math.min(MAX_SLEEP_MS, Math.max(MIN_SLEEP_MS, delayMs)));
   }
 
+  /** Emits everything due by now (unless a client is held back), then sleeps until the next event. */
   private tick(): void {
     const { outlet } = this.context;
     const held = outlet.backlogged();
     const until = this.clock?.tick(performance.now(), held, this.feed.nextEventTime()) ?? 0;
     if (!held) outlet.batch(() => this.emitUntil(until));
-    this.schedule();
+    this.schedule(held ? MIN_SLEEP_MS : this.feed.nextEventTime() - until);
   }
 
   private emitUntil(untilMs: number): void {
