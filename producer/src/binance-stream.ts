@@ -185,9 +185,17 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
     this.primary = undefined;
     if (this.secondary !== undefined) {
       const delivered = this.secondaryDelivered;
-      this.log.info({ reason }, 'old connection closed during renewal; the replacement takes over');
       this.takeOver();
-      if (!delivered) this.events.push({ type: 'reconnected', symbols: this.options.plan.symbols });
+      if (delivered) {
+        this.log.info(
+          { reason, duplicatesDropped: this.dedupe.duplicates },
+          'connection renewed (the old one closed first)',
+        );
+        this.events.push({ type: 'renewed', symbols: this.options.plan.symbols });
+      } else {
+        this.log.warn({ reason }, 'old connection closed before its replacement delivered; updates may be missing');
+        this.events.push({ type: 'reconnected', symbols: this.options.plan.symbols });
+      }
       return;
     }
     clearTimeout(this.renewTimer);
@@ -201,9 +209,12 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
     void this.connectPrimary(delay);
   }
 
-  private scheduleRenewal(delayMs = this.options.renewAfterMs): void {
+  /** By default, when the primary connection reaches the renewal age. */
+  private scheduleRenewal(delayMs?: number): void {
     clearTimeout(this.renewTimer);
-    this.renewTimer = setTimeout(() => void this.renew(), delayMs);
+    const age = this.primary === undefined ? 0 : Date.now() - this.primary.openedAt;
+    const delay = delayMs ?? Math.max(0, this.options.renewAfterMs - age);
+    this.renewTimer = setTimeout(() => void this.renew(), delay);
   }
 
   private async renew(): Promise<void> {

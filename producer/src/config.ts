@@ -51,6 +51,8 @@ export const producerEnv = {
   RECONNECT_MIN_DELAY_MS: positiveInt.default(1_000),
   RECONNECT_MAX_DELAY_MS: positiveInt.default(30_000),
   MAX_QUEUE_MESSAGES: positiveInt.default(100_000),
+  // KafkaJS consumers need an lz4 codec registered to read lz4 batches (gzip they read natively).
+  KAFKA_COMPRESSION: z.enum(['lz4', 'gzip', 'snappy', 'zstd', 'none']).default('lz4'),
   SNAPSHOT_CONCURRENCY: positiveInt.default(2),
   // Binance's limit is 6000 weight a minute per IP; a limit=1000 depth snapshot costs 50.
   SNAPSHOT_WEIGHT_PER_MINUTE: positiveInt.default(3_000),

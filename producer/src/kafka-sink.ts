@@ -18,6 +18,8 @@ export interface KafkaSinkOptions {
   brokers: string[];
   /** Messages waiting for Kafka's acknowledgement at most; past it, new messages are dropped and counted. */
   maxQueueMessages: number;
+  /** Batch compression; lz4 unless a consumer cannot read it. */
+  compression?: 'lz4' | 'gzip' | 'snappy' | 'zstd' | 'none';
   logger: Logger;
   metrics: Pick<ProducerMetrics, 'messagesOut' | 'deliveryFailures' | 'dropped' | 'receiveToAck'>;
   /** Called for every message Kafka reported as not delivered. */
@@ -30,7 +32,7 @@ type Pressure = 'normal' | 'backlogged' | 'full';
 /**
  * Kafka through node-rdkafka's idempotent producer: acks=all, at most 5 requests in
  * flight, so each partition keeps the order messages were sent in, without duplicates
- * on retry. lz4 batches with a short linger for throughput; keys are hashed with murmur2
+ * on retry. Compressed (lz4 by default) batches with a short linger for throughput; keys are hashed with murmur2
  * like the Java and KafkaJS clients. While Kafka is unreachable, librdkafka keeps
  * retrying (no message timeout) and messages wait in its queue up to
  * `maxQueueMessages`; beyond that, `send` refuses and the message is counted as dropped.
@@ -65,7 +67,7 @@ export class KafkaSink {
         'client.id': options.clientId ?? 'candleflow-producer',
         'enable.idempotence': true,
         'max.in.flight.requests.per.connection': 5,
-        'compression.codec': 'lz4',
+        'compression.codec': options.compression ?? 'lz4',
         'linger.ms': 20,
         'batch.num.messages': 10_000,
         'batch.size': 1_000_000,

@@ -52,6 +52,7 @@ export async function startProducer(config: ProducerConfig, deps: ProducerDeps):
   const sink = await KafkaSink.connect({
     brokers: config.KAFKA_BROKERS,
     maxQueueMessages: config.MAX_QUEUE_MESSAGES,
+    compression: config.KAFKA_COMPRESSION,
     logger,
     metrics,
     // Deliveries are reported only after the publisher below has sent something.

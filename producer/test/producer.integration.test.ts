@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startSimulator } from '@candleflow/binance-sim/simulator';
+import { depthStream, tradeStream, RECEIVE_TIME_HEADER } from '@candleflow/common/binance-events';
+import { startOpsServer } from '@candleflow/common/ops-server';
+import { testKafkaBrokers, uniqueName, waitUntil } from '@candleflow/common/testing';
+import {
+  TopicReader,
+  checkDepthTopic,
+  deleteTopics,
+  recordSimulator,
+  startTestProducer,
+  tradeIds,
+} from './support/harness.js';
+
+const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
+
+test('simulator to Kafka: every frame once, in order per symbol; the depth topic alone rebuilds the true book', async (t) => {
+  const total = 3000;
+  const sim = await startSimulator({ source: { kind: 'synthetic', symbols, rate: 500, seed: 11, maxMessages: total } });
+  t.after(() => sim.close());
+  const recording = recordSimulator(sim);
+  const topics = { trades: uniqueName('trades'), depth: uniqueName('depth') };
+  t.after(() => deleteTopics(testKafkaBrokers, [topics.trades, topics.depth]));
+  const { producer, registry, metric, logs } = await startTestProducer({
+    SYMBOLS: symbols.join(','),
+    BINANCE_WS_URL: sim.wsUrl,
+    BINANCE_REST_URL: sim.restUrl,
+    KAFKA_BROKERS: testKafkaBrokers.join(','),
+    TOPIC_TRADES: topics.trades,
+    TOPIC_DEPTH: topics.depth,
+    TOPIC_PARTITIONS: '3',
+  });
+  t.after(() => producer.close());
+  const ops = await startOpsServer({ port: 0, host: '127.0.0.1', registry, health: () => producer.health() });
+  t.after(() => ops.close());
+
+  await waitUntil('the simulator to send every frame', () => sim.stats().trades + sim.stats().depth >= total, {
+    timeoutMs: 60_000,
+    describe: () => JSON.stringify(sim.stats()),
+  });
+  await waitUntil('Kafka to acknowledge everything', () => producer.health().checks.queued === 0);
+  const health = await fetch(`http://127.0.0.1:${ops.port}/health`);
+  assert.equal(health.status, 200, await health.clone().text());
+  assert.deepEqual((await health.json()) as unknown, {
+    ok: true,
+    checks: { connections: '1/1', kafka: true, queued: 0, symbols: 3 },
+  });
+
+  const trades = await TopicReader.start(testKafkaBrokers, topics.trades);
+  const depth = await TopicReader.start(testKafkaBrokers, topics.depth);
+  t.after(() => Promise.all([trades.stop(), depth.stop()]));
+  const tradeMessages = await trades.readAll();
+  const depthMessages = await depth.readAll();
+
+  let sentTrades = 0;
+  for (const symbol of symbols) {
+    const sent = (recording.sent.get(tradeStream(symbol)) ?? []).map((s) => s.json);
+    sentTrades += sent.length;
+    const onTopic = tradeMessages.filter((m) => m.key === symbol);
+    assert.ok(sent.length > 100, `${symbol}: only ${sent.length} trades sent`);
+    assert.deepEqual(
+      onTopic.map((m) => m.value),
+      sent,
+      `${symbol}: trades on the topic differ from the trades sent`,
+    );
+    assert.equal(new Set(onTopic.map((m) => m.partition)).size, 1, `${symbol}: trades spread over partitions`);
+
+    const check = checkDepthTopic(depthMessages, symbol, recording);
+    assert.equal(check.snapshots.length, 1, `${symbol}: snapshots ${check.snapshots.join(',')}`);
+    const firstSnapshot = check.snapshots[0] ?? 0;
+    // Diffs the first snapshot already covers are, by the sync procedure, not published.
+    const expectedDiffs = (recording.sent.get(depthStream(symbol)) ?? [])
+      .map((s) => s.json)
+      .filter((json) => (JSON.parse(json) as { u: number }).u > firstSnapshot);
+    assert.ok(expectedDiffs.length > 30, `${symbol}: only ${expectedDiffs.length} diffs after the snapshot`);
+    assert.deepEqual(check.diffs, expectedDiffs, `${symbol}: diffs on the topic differ from the diffs sent`);
+    assert.equal(check.compared, expectedDiffs.length + (recording.bookAt.get(symbol)?.has(firstSnapshot) ? 1 : 0));
+  }
+  assert.equal(tradeMessages.length, sentTrades);
+  for (const m of [...tradeMessages, ...depthMessages]) {
+    const at = Number(m.headers[RECEIVE_TIME_HEADER]);
+    assert.ok(
+      Number.isInteger(at) && at > Date.now() - 120_000 && at <= Date.now(),
+      `receive time ${m.headers[RECEIVE_TIME_HEADER]}`,
+    );
+  }
+
+  assert.equal(await metric('producer_messages_in_total', { stream: 'trade' }), sentTrades);
+  assert.equal(await metric('producer_messages_out_total', { topic: topics.trades }), sentTrades);
+  assert.equal(await metric('producer_messages_out_total', { topic: topics.depth }), depthMessages.length);
+  assert.equal(await metric('producer_resyncs_total'), 0);
+  assert.equal(await metric('producer_delivery_failures_total'), 0);
+  assert.equal(await metric('producer_malformed_frames_total'), 0);
+  const text = await (await fetch(`http://127.0.0.1:${ops.port}/metrics`)).text();
+  assert.match(text, /producer_receive_to_ack_seconds_count\{topic="[^"]+"\} \d+/);
+  assert.ok(
+    logs.some((l) => l.msg === 'connected' && l.symbols === 3),
+    'connection logged with the symbol count',
+  );
+});
+
+test('dropped connection and skipped diff: the producer resyncs with new snapshots and the rebuilt book matches again', async (t) => {
+  const total = 5000;
+  const sim = await startSimulator({
+    source: { kind: 'synthetic', symbols: ['BTCUSDT', 'ETHUSDT'], rate: 250, seed: 5, maxMessages: total },
+  });
+  t.after(() => sim.close());
+  const recording = recordSimulator(sim);
+  const topics = { trades: uniqueName('trades'), depth: uniqueName('depth') };
+  t.after(() => deleteTopics(testKafkaBrokers, [topics.trades, topics.depth]));
+  const { producer, metric, logs } = await startTestProducer({
+    SYMBOLS: 'BTCUSDT,ETHUSDT',
+    BINANCE_WS_URL: sim.wsUrl,
+    BINANCE_REST_URL: sim.restUrl,
+    KAFKA_BROKERS: testKafkaBrokers.join(','),
+    TOPIC_TRADES: topics.trades,
+    TOPIC_DEPTH: topics.depth,
+  });
+  t.after(() => producer.close());
+  const delivered = (): number => sim.stats().trades + sim.stats().depth;
+  const published = (): Promise<number> => metric('producer_snapshots_total', { result: 'published' });
+
+  await waitUntil('both books synced', async () => (await published()) === 2, { timeoutMs: 30_000 });
+  await waitUntil('1000 frames sent', () => delivered() >= 1000, { timeoutMs: 30_000 });
+  sim.skipNextDiff('BTCUSDT');
+  await waitUntil(
+    'a gap resync with a new snapshot',
+    async () => (await metric('producer_resyncs_total', { reason: 'gap' })) === 1 && (await published()) === 3,
+    {
+      timeoutMs: 30_000,
+    },
+  );
+  await waitUntil('2000 frames sent', () => delivered() >= 2000, { timeoutMs: 30_000 });
+  const droppedAt = Date.now();
+  sim.dropConnections();
+  await waitUntil(
+    'reconnected and both books synced again',
+    async () => (await metric('producer_reconnects_total')) === 1 && (await published()) === 5,
+    {
+      timeoutMs: 30_000,
+    },
+  );
+  const reconnectedAt = logs.find((l) => l.msg === 'reconnected')?.time as number;
+  assert.ok(reconnectedAt >= droppedAt);
+  await waitUntil('the simulator to send every frame', () => delivered() >= total, { timeoutMs: 60_000 });
+  await waitUntil('Kafka to acknowledge everything', () => producer.health().checks.queued === 0);
+
+  const trades = await TopicReader.start(testKafkaBrokers, topics.trades);
+  const depth = await TopicReader.start(testKafkaBrokers, topics.depth);
+  t.after(() => Promise.all([trades.stop(), depth.stop()]));
+  const tradeMessages = await trades.readAll();
+  const depthMessages = await depth.readAll();
+
+  for (const symbol of ['BTCUSDT', 'ETHUSDT']) {
+    const check = checkDepthTopic(depthMessages, symbol, recording);
+    assert.equal(
+      check.snapshots.length,
+      symbol === 'BTCUSDT' ? 3 : 2,
+      `${symbol} snapshots ${check.snapshots.join(',')}`,
+    );
+    const sentDiffs = (recording.sent.get(depthStream(symbol)) ?? []).map((s) => s.json);
+    assert.equal(check.diffs.at(-1), sentDiffs.at(-1), `${symbol}: the last diff sent is the last on the topic`);
+    assert.equal(new Set(check.diffs).size, check.diffs.length, `${symbol}: a diff appears twice`);
+    assert.ok(check.compared > 100, `${symbol}: compared ${check.compared} books`);
+
+    const ids = tradeIds(tradeMessages, symbol);
+    assert.ok(
+      ids.every((id, i) => i === 0 || id > (ids[i - 1] as number)),
+      `${symbol}: trade ids not strictly increasing`,
+    );
+    const onTopic = new Set(ids);
+    const sent = (recording.sent.get(tradeStream(symbol)) ?? []).map((s) => ({
+      ...s,
+      t: (JSON.parse(s.json) as { t: number }).t,
+    }));
+    assert.ok(
+      ids.every((id) => sent.some((s) => s.t === id)),
+      `${symbol}: a trade on the topic was never sent`,
+    );
+    // Only frames in flight when the connection was cut may be missing.
+    const missing = sent.filter((s) => !onTopic.has(s.t));
+    assert.deepEqual(
+      missing.filter((s) => s.at < droppedAt - 1000 || s.at > reconnectedAt),
+      [],
+      `${symbol}: trades lost outside the cut`,
+    );
+  }
+  assert.equal(await metric('producer_resyncs_total', { reason: 'reconnect' }), 2);
+  assert.equal(await metric('producer_sequence_gaps_total', { stream: 'depth' }), 1);
+  assert.ok(
+    logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith('connection lost: ')),
+    'the cut is logged',
+  );
+});
+
+test('connection renewal before the exchange cuts it, pings answered: no gap, no duplicate, no resync', async (t) => {
+  const total = 3000;
+  const sim = await startSimulator({
+    source: { kind: 'synthetic', symbols: ['BTCUSDT', 'ETHUSDT'], rate: 300, seed: 9, maxMessages: total },
+    maxConnectionMs: 3000,
+    // The simulator cuts a client that did not answer the previous ping.
+    pingIntervalMs: 300,
+  });
+  t.after(() => sim.close());
+  const recording = recordSimulator(sim);
+  const topics = { trades: uniqueName('trades'), depth: uniqueName('depth') };
+  t.after(() => deleteTopics(testKafkaBrokers, [topics.trades, topics.depth]));
+  const { producer, metric, logs } = await startTestProducer({
+    SYMBOLS: 'BTCUSDT,ETHUSDT',
+    BINANCE_WS_URL: sim.wsUrl,
+    BINANCE_REST_URL: sim.restUrl,
+    KAFKA_BROKERS: testKafkaBrokers.join(','),
+    TOPIC_TRADES: topics.trades,
+    TOPIC_DEPTH: topics.depth,
+    CONNECTION_RENEW_MS: '1500',
+  });
+  t.after(() => producer.close());
+  await waitUntil('the simulator to send every frame', () => sim.stats().trades + sim.stats().depth >= total, {
+    timeoutMs: 60_000,
+  });
+  await waitUntil('Kafka to acknowledge everything', () => producer.health().checks.queued === 0);
+
+  const trades = await TopicReader.start(testKafkaBrokers, topics.trades);
+  const depth = await TopicReader.start(testKafkaBrokers, topics.depth);
+  t.after(() => Promise.all([trades.stop(), depth.stop()]));
+  const tradeMessages = await trades.readAll();
+  const depthMessages = await depth.readAll();
+
+  const renewals = await metric('producer_connection_renewals_total');
+  assert.ok(
+    renewals >= 3,
+    `${renewals} renewals; log: ${JSON.stringify(logs.filter((l) => l.level >= 30).map((l) => [l.time, l.msg]))}`,
+  );
+  assert.equal(await metric('producer_reconnects_total'), 0);
+  assert.equal(await metric('producer_resyncs_total'), 0);
+  const duplicates = logs.filter((l) => l.msg === 'connection renewed').map((l) => l.duplicatesDropped as number);
+  assert.ok((duplicates.at(-1) ?? 0) > 0, 'the overlap delivered duplicates, and they were dropped');
+  for (const symbol of ['BTCUSDT', 'ETHUSDT']) {
+    const sent = (recording.sent.get(tradeStream(symbol)) ?? []).map((s) => s.json);
+    assert.deepEqual(
+      tradeMessages.filter((m) => m.key === symbol).map((m) => m.value),
+      sent,
+      `${symbol}: trades on the topic differ from the trades sent`,
+    );
+    const check = checkDepthTopic(depthMessages, symbol, recording);
+    assert.equal(check.snapshots.length, 1);
+    const expectedDiffs = (recording.sent.get(depthStream(symbol)) ?? [])
+      .map((s) => s.json)
+      .filter((json) => (JSON.parse(json) as { u: number }).u > (check.snapshots[0] ?? 0));
+    assert.deepEqual(check.diffs, expectedDiffs, `${symbol}: diffs on the topic differ from the diffs sent`);
+  }
+});

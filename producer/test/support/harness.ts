@@ -1,0 +1,278 @@
+/**
+ * Shared pieces of the producer's integration tests: a producer started in-process
+ * with its logs captured, a topic reader, and a recorder of what the simulator sent.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { Writable } from 'node:stream';
+import Kafka from 'node-rdkafka';
+import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { Simulator } from '@candleflow/binance-sim/simulator';
+import { depthTopicEventSchema, type PriceLevel } from '@candleflow/common/binance-events';
+import { OrderBook } from '@candleflow/common/order-book';
+import { uniqueName, waitUntil } from '@candleflow/common/testing';
+import { parseProducerConfig } from '../../src/config.js';
+import { startProducer, type RunningProducer } from '../../src/producer.js';
+
+/** librdkafka's offset meaning "the first message". */
+const OFFSET_BEGINNING = -2;
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** A pino logger that keeps every line in memory (and prints them when PRODUCER_TEST_LOGS is set). */
+export function captureLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const echo = process.env.PRODUCER_TEST_LOGS !== undefined;
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const text of chunk.toString('utf8').split('\n')) {
+        if (text.trim() === '') continue;
+        lines.push(JSON.parse(text) as LogLine);
+        if (echo) console.error(text);
+      }
+      done();
+    },
+  });
+  return { logger: pino({ level: 'debug', base: { service: 'producer' } }, destination), lines };
+}
+
+export interface TestProducer {
+  producer: RunningProducer;
+  registry: Registry;
+  logs: LogLine[];
+  /** Current value of a counter or gauge, summed over the label sets that match `labels`. */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+}
+
+/** Starts the producer in this process with fast test timings; `env` as the variables would be set. */
+export async function startTestProducer(env: Record<string, string>): Promise<TestProducer> {
+  const config = parseProducerConfig({
+    RECONNECT_MIN_DELAY_MS: '100',
+    RECONNECT_MAX_DELAY_MS: '1000',
+    SNAPSHOT_CONCURRENCY: '4',
+    SHUTDOWN_FLUSH_MS: '10000',
+    ...env,
+  });
+  const { logger, lines } = captureLogger();
+  const registry = new Registry();
+  const producer = await startProducer(config, { logger, registry });
+  return {
+    producer,
+    registry,
+    logs: lines,
+    async metric(name, labels = {}) {
+      const metric = registry.getSingleMetric(name);
+      if (metric === undefined) throw new Error(`no metric ${name}`);
+      const { values } = await metric.get();
+      return values
+        .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+        .reduce((sum, v) => sum + v.value, 0);
+    },
+  };
+}
+
+export interface TopicMessage {
+  partition: number;
+  offset: number;
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads every partition of a topic from the beginning, for as long as it runs. node-rdkafka
+ * rather than KafkaJS, because KafkaJS cannot decompress the producer's lz4 batches.
+ */
+export class TopicReader {
+  readonly messages: TopicMessage[] = [];
+
+  private constructor(
+    private readonly consumer: Kafka.KafkaConsumer,
+    readonly topic: string,
+    private readonly partitions: number[],
+  ) {}
+
+  static async start(brokers: string[], topic: string): Promise<TopicReader> {
+    const consumer = new Kafka.KafkaConsumer(
+      {
+        'group.id': uniqueName('producer_test'),
+        'metadata.broker.list': brokers.join(','),
+        'enable.auto.commit': false,
+        'fetch.wait.max.ms': 100,
+      },
+      { 'auto.offset.reset': 'earliest' },
+    );
+    await new Promise<void>((resolve, reject) =>
+      consumer.connect({ timeout: 10_000 }, (error) => (error ? reject(new Error(error.message)) : resolve())),
+    );
+    const metadata = await new Promise<Kafka.Metadata>((resolve, reject) =>
+      consumer.getMetadata({ topic, timeout: 10_000 }, (error, data) =>
+        error ? reject(new Error(error.message)) : resolve(data),
+      ),
+    );
+    const partitions = (metadata.topics.find((t) => t.name === topic)?.partitions ?? []).map((p) => p.id);
+    assert.ok(partitions.length > 0, `topic ${topic} has no partitions`);
+    const reader = new TopicReader(consumer, topic, partitions);
+    consumer.on('data', (message) => {
+      const headers: Record<string, string> = {};
+      for (const header of message.headers ?? []) {
+        for (const [k, v] of Object.entries(header)) headers[k] = v.toString();
+      }
+      reader.messages.push({
+        partition: message.partition,
+        offset: message.offset,
+        key: String(message.key),
+        value: message.value?.toString('utf8') ?? '',
+        headers,
+      });
+    });
+    consumer.assign(partitions.map((partition) => ({ topic, partition, offset: OFFSET_BEGINNING })));
+    consumer.setDefaultConsumeTimeout(100);
+    consumer.consume();
+    return reader;
+  }
+
+  /** Messages on the topic right now, from the partitions' watermarks. */
+  async countOnBroker(): Promise<number> {
+    let total = 0;
+    for (const partition of this.partitions) {
+      const offsets = await new Promise<Kafka.WatermarkOffsets>((resolve, reject) =>
+        this.consumer.queryWatermarkOffsets(this.topic, partition, 10_000, (error, data) =>
+          error ? reject(new Error(error.message)) : resolve(data),
+        ),
+      );
+      total += offsets.highOffset - offsets.lowOffset;
+    }
+    return total;
+  }
+
+  /** Waits until every message on the broker has been read. */
+  async readAll(timeoutMs = 60_000): Promise<TopicMessage[]> {
+    const total = await this.countOnBroker();
+    await waitUntil(`all ${total} messages of ${this.topic}`, () => this.messages.length >= total, {
+      timeoutMs,
+      describe: () => `${this.messages.length} read`,
+    });
+    return this.messages;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
+  }
+}
+
+/** What the simulator sent, per stream, and its true book after each depth diff, per symbol and update id. */
+export interface SimRecording {
+  sent: Map<string, { json: string; at: number }[]>;
+  bookAt: Map<string, Map<number, { bids: PriceLevel[]; asks: PriceLevel[] }>>;
+}
+
+export function recordSimulator(sim: Simulator): SimRecording {
+  const recording: SimRecording = { sent: new Map(), bookAt: new Map() };
+  sim.on('sent', (stream, data) => {
+    let list = recording.sent.get(stream);
+    if (list === undefined) recording.sent.set(stream, (list = []));
+    list.push({ json: JSON.stringify(data), at: Date.now() });
+  });
+  sim.on('depth', (event, bookAfter) => {
+    let books = recording.bookAt.get(event.s);
+    if (books === undefined) recording.bookAt.set(event.s, (books = new Map()));
+    books.set(event.u, bookAfter.levels());
+  });
+  return recording;
+}
+
+/** A TCP port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface DepthCheck {
+  snapshots: number[];
+  /** The diffs on the topic, as their JSON text, in order. */
+  diffs: string[];
+  /** Update ids at which the rebuilt book was compared with the simulator's. */
+  compared: number;
+}
+
+/**
+ * Rebuilds `symbol`'s book from the depth topic alone and compares it with the
+ * simulator's true book at every update id reached. Fails unless every snapshot is
+ * followed only by diffs that continue it (`U <= lastUpdateId + 1 <= u` for the first,
+ * `U == previous u + 1` after).
+ */
+export function checkDepthTopic(messages: TopicMessage[], symbol: string, recording: SimRecording): DepthCheck {
+  const check = (ok: boolean, message: string): void => assert.ok(ok, message);
+  const truth = recording.bookAt.get(symbol) ?? new Map();
+  const book = new OrderBook(symbol);
+  const result: DepthCheck = { snapshots: [], diffs: [], compared: 0 };
+  let synced = false;
+  let bridged = false;
+  for (const m of messages) {
+    if (m.key !== symbol) continue;
+    const event = depthTopicEventSchema.parse(JSON.parse(m.value));
+    check(event.s === symbol, `event for ${event.s} under key ${symbol}`);
+    if (event.e === 'depthSnapshot') {
+      book.loadSnapshot(event.lastUpdateId, event.bids, event.asks);
+      result.snapshots.push(event.lastUpdateId);
+      synced = true;
+      bridged = false;
+      const expected = truth.get(event.lastUpdateId);
+      if (expected !== undefined) {
+        check(
+          sameBook(book.levels(), expected),
+          `${symbol} snapshot at ${event.lastUpdateId} differs from the true book`,
+        );
+        result.compared++;
+      }
+      continue;
+    }
+    check(synced, `${symbol}: diff ${event.U}..${event.u} before any snapshot`);
+    const next = book.lastUpdateId + 1;
+    check(
+      bridged ? event.U === next : event.U <= next && event.u >= next,
+      `${symbol}: diff ${event.U}..${event.u} does not continue the book at ${book.lastUpdateId}`,
+    );
+    book.applyDiff(event.u, event.b, event.a);
+    bridged = true;
+    result.diffs.push(m.value);
+    const expected = truth.get(event.u);
+    check(expected !== undefined, `${symbol}: diff ${event.U}..${event.u} on the topic was never sent`);
+    if (expected !== undefined) {
+      check(sameBook(book.levels(), expected), `${symbol}: rebuilt book at ${event.u} differs from the true book`);
+      result.compared++;
+    }
+  }
+  return result;
+}
+
+function sameBook(
+  a: { bids: PriceLevel[]; asks: PriceLevel[] },
+  b: { bids: PriceLevel[]; asks: PriceLevel[] },
+): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Deletes test topics (errors ignored: the topic may not have been created). */
+export async function deleteTopics(brokers: string[], topics: string[]): Promise<void> {
+  const admin = Kafka.AdminClient.create({ 'metadata.broker.list': brokers.join(',') });
+  try {
+    for (const topic of topics) await new Promise<void>((resolve) => admin.deleteTopic(topic, 10_000, () => resolve()));
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/** Trade ids of `symbol` on the trades topic, in topic order. */
+export function tradeIds(messages: TopicMessage[], symbol: string): number[] {
+  return messages.filter((m) => m.key === symbol).map((m) => (JSON.parse(m.value) as { t: number }).t);
+}
