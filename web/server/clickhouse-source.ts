@@ -68,18 +68,8 @@ export class ClickhouseSource {
 
   /** Runs `query` and returns its rows parsed by `row`. */
   async rows<S extends z.ZodType>(query: Sql, row: S): Promise<z.output<S>[]> {
-    const started = performance.now();
-    let raw: unknown[];
-    try {
-      const result = await this.client.query({ query: query.toString(), format: 'JSONEachRow' });
-      raw = await result.json<unknown>();
-    } catch (error) {
-      const unavailable = isUnavailable(error);
-      this.onOutcome(unavailable ? 'unavailable' : 'error', (performance.now() - started) / 1000);
-      if (unavailable) throw new ClickhouseUnavailableError(`ClickHouse is unavailable: ${describe(error)}`);
-      throw error;
-    }
-    this.onOutcome('ok', (performance.now() - started) / 1000);
+    // JSONEachRow results are arrays of rows.
+    const raw = await this.run(query, 'JSONEachRow', async (result) => (await result.json<unknown>()) as unknown[]);
     return raw.map((value, i) => {
       const parsed = row.safeParse(value);
       if (!parsed.success) {
@@ -87,6 +77,49 @@ export class ClickhouseSource {
       }
       return parsed.data;
     });
+  }
+
+  /**
+   * Runs `query` (every column numeric) and returns each row as `columns` numbers. For
+   * large results: TabSeparated is several times cheaper than JSON for ClickHouse to
+   * write and for Node to read; every field is still checked to be a finite number.
+   */
+  async numberRows(query: Sql, columns: number): Promise<number[][]> {
+    const text = await this.run(query, 'TabSeparated', (result) => result.text());
+    const rows: number[][] = [];
+    let start = 0;
+    while (start < text.length) {
+      let end = text.indexOf('\n', start);
+      if (end === -1) end = text.length;
+      const fields = text.slice(start, end).split('\t');
+      const row = fields.map(Number);
+      if (row.length !== columns || row.some((n) => !Number.isFinite(n))) {
+        throw new ClickhouseRowError(
+          `unexpected row ${rows.length} from ClickHouse: ${text.slice(start, Math.min(end, start + 200))}`,
+        );
+      }
+      rows.push(row);
+      start = end + 1;
+    }
+    return rows;
+  }
+
+  private async run<T>(
+    query: Sql,
+    format: 'JSONEachRow' | 'TabSeparated',
+    read: (result: Awaited<ReturnType<ClickHouseClient['query']>>) => Promise<T>,
+  ): Promise<T> {
+    const started = performance.now();
+    try {
+      const value = await read(await this.client.query({ query: query.toString(), format }));
+      this.onOutcome('ok', (performance.now() - started) / 1000);
+      return value;
+    } catch (error) {
+      const unavailable = isUnavailable(error);
+      this.onOutcome(unavailable ? 'unavailable' : 'error', (performance.now() - started) / 1000);
+      if (unavailable) throw new ClickhouseUnavailableError(`ClickHouse is unavailable: ${describe(error)}`);
+      throw error;
+    }
   }
 
   /** Resolves when ClickHouse answers a trivial query in the configured database. */

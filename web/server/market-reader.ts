@@ -6,39 +6,27 @@ import { at, joinSql, sql } from './sql.js';
 const windowMs = windowSeconds * 1000;
 const dayMs = 24 * 3600_000;
 
-const candleRow = z
-  .object({
-    start_s: z.number().int().nonnegative(),
-    open: z.number(),
-    high: z.number(),
-    low: z.number(),
-    close: z.number(),
-    volume: z.number(),
-    quote_volume: z.number(),
-    vwap: z.number(),
-    trades: z.number().int(),
-    buy_volume: z.number(),
-    sell_volume: z.number(),
-    first_trade_id: z.number().int(),
-    last_trade_id: z.number().int(),
-    is_final: z.number().int(),
-  })
-  .transform((r): Candle => ({
-    start: r.start_s * 1000,
-    open: r.open,
-    high: r.high,
-    low: r.low,
-    close: r.close,
-    volume: r.volume,
-    quoteVolume: r.quote_volume,
-    vwap: r.vwap,
-    trades: r.trades,
-    buyVolume: r.buy_volume,
-    sellVolume: r.sell_volume,
-    firstTradeId: r.first_trade_id,
-    lastTradeId: r.last_trade_id,
-    isFinal: r.is_final === 1,
-  }));
+/** Candle columns in the order `toCandle` reads them. */
+const candleColumnCount = 14;
+
+function toCandle(r: number[]): Candle {
+  return {
+    start: (r[0] ?? 0) * 1000,
+    open: r[1] ?? 0,
+    high: r[2] ?? 0,
+    low: r[3] ?? 0,
+    close: r[4] ?? 0,
+    volume: r[5] ?? 0,
+    quoteVolume: r[6] ?? 0,
+    vwap: r[7] ?? 0,
+    trades: r[8] ?? 0,
+    buyVolume: r[9] ?? 0,
+    sellVolume: r[10] ?? 0,
+    firstTradeId: r[11] ?? 0,
+    lastTradeId: r[12] ?? 0,
+    isFinal: r[13] === 1,
+  };
+}
 
 const candleColumns = sql`toUInt32(window_start) AS start_s, open, high, low, close, volume, quote_volume, vwap,
   trades, buy_volume, sell_volume, first_trade_id, last_trade_id, is_final`;
@@ -116,25 +104,27 @@ export class MarketReader {
   }
 
   /** Windows overlapping `[fromMs, toMs)`, one row each (FINAL), oldest first. */
-  windows(symbol: string, fromMs: number, toMs: number): Promise<Candle[]> {
-    return this.source.rows(
+  async windows(symbol: string, fromMs: number, toMs: number): Promise<Candle[]> {
+    const rows = await this.source.numberRows(
       sql`SELECT ${candleColumns} FROM trade_windows FINAL
         WHERE symbol = ${symbol} AND window_start >= ${at(windowStartOf(fromMs))} AND window_start < ${at(toMs)}
         ORDER BY window_start`,
-      candleRow,
+      candleColumnCount,
     );
+    return rows.map(toCandle);
   }
 
   /** The windows of the last `lookbackMs` before (and including) the symbol's latest one. */
-  recentWindows(symbol: string, lookbackMs: number): Promise<Candle[]> {
+  async recentWindows(symbol: string, lookbackMs: number): Promise<Candle[]> {
     const lookbackSeconds = Math.round(lookbackMs / 1000);
-    return this.source.rows(
+    const rows = await this.source.numberRows(
       sql`SELECT ${candleColumns} FROM trade_windows FINAL
         WHERE symbol = ${symbol}
           AND window_start >= (SELECT max(window_start) FROM trade_windows WHERE symbol = ${symbol}) - ${lookbackSeconds}
         ORDER BY window_start`,
-      candleRow,
+      candleColumnCount,
     );
+    return rows.map(toCandle);
   }
 
   /**
