@@ -65,7 +65,7 @@ export class StreamHub {
     if (url.pathname === '/stream') {
       streams = (url.searchParams.get('streams') ?? '').split('/');
       combined = true;
-    } else if (url.pathname.startsWith('/ws')) {
+    } else if (url.pathname.startsWith('/ws/')) {
       streams = url.pathname.slice('/ws'.length).split('/');
       combined = false;
     } else {

@@ -12,7 +12,7 @@ export const MAX_LEVELS_PER_SIDE = 900;
 /** Mid-price volatility per 100 ms diff, relative to the starting price. */
 const STEP_VOLATILITY = 5e-5;
 /** Pull of the mid back toward its starting price per diff, so long runs stay plausible. */
-const MEAN_REVERSION = 5e-4;
+const MEAN_REVERSION = 5e-5;
 /** Typical distance between neighbouring levels, relative to the starting price. */
 const LEVEL_GAP = 2e-5;
 const TRADE_QTY_TABLE = 64;
