@@ -41,6 +41,9 @@ export class SyntheticFeed {
 
   constructor(options: SyntheticFeedOptions) {
     if (options.symbols.length === 0) throw new Error('a synthetic feed needs at least one symbol');
+    const bad = options.symbols.find((s) => !/^[A-Z0-9]{2,20}$/.test(s));
+    if (bad !== undefined) throw new Error(`invalid symbol ${JSON.stringify(bad)}: expected upper-case like BTCUSDT`);
+    if (!Number.isFinite(options.rate) || options.rate < 0) throw new Error(`invalid rate ${options.rate}`);
     const seed = options.seed ?? 1;
     this.rng = new SeededRandom(deriveSeed(seed, 'feed'));
     this.markets = options.symbols.map(

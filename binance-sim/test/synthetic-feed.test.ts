@@ -72,3 +72,9 @@ test('the pacing clock follows the wall clock, stands still while held, and caps
   assert.equal(clock.tick(2000, false, 30), 130, 'a long stall catches up at most 100 ms ahead of what was sent');
   assert.equal(clock.tick(1990, false, 130), 130, 'a wall clock going backwards does not rewind');
 });
+
+test('symbols and rate are checked', () => {
+  assert.throws(() => new SyntheticFeed({ symbols: [], rate: 10 }), /at least one symbol/);
+  assert.throws(() => new SyntheticFeed({ symbols: ['btcusdt'], rate: 10 }), /invalid symbol "btcusdt"/);
+  assert.throws(() => new SyntheticFeed({ symbols: ['BTCUSDT'], rate: Number.NaN }), /invalid rate/);
+});
