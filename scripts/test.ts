@@ -7,7 +7,7 @@
  * need the real servers, and `--unit` leaves them (and the servers) out.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { commonEnv, findProjectRoot, loadEnv } from '@candleflow/common/env';
 import { ServiceError, localServices, servicesDown, servicesUp, type LocalService } from './local-services/index.js';
@@ -59,7 +59,8 @@ try {
 
   const resultsDir = path.join(root, '.local', 'test-results');
   mkdirSync(resultsDir, { recursive: true });
-  const tapFile = path.join(resultsDir, 'results.tap');
+  // One file per run: concurrent runs must not read each other's counts.
+  const tapFile = path.join(resultsDir, `results-${process.pid}.tap`);
   log(`running ${files.length} test file(s)`);
   const child = spawn(
     process.execPath,
@@ -80,6 +81,7 @@ try {
   const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 
   const tap = readFileSync(tapFile, 'utf8');
+  rmSync(tapFile);
   const count = (name: string): number => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
   const failed = count('fail') + count('cancelled');
   console.log(`\n${count('pass')} passed, ${failed} failed, ${count('skipped') + count('todo')} skipped`);
