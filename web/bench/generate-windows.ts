@@ -60,11 +60,15 @@ function windowSelect(isFinal: boolean, fromWindow: number): string {
       base * (1 + 0.06 * sin(i / 4000) + 0.01 * sin(i / 97)) AS mid,
       (sipHash64(number, 1) % 1000) / 1000 - 0.5 AS n1,
       (sipHash64(number, 2) % 1000) / 1000 AS n2,
-      mid * (1 + n1 * 0.0008) AS open,
-      mid * (1 - n1 * 0.0008) AS close,
-      greatest(open, close) * (1 + n2 * 0.0005) AS high,
-      least(open, close) * (1 - n2 * 0.0005) AS low,
-      (sipHash64(number, 3) % 10000) / 100 + 0.01 AS volume,
+      -- Prices on a tick of about six significant digits and quantities on a lot size,
+      -- as Binance's are; VWAP and quote volume are derived, so full precision.
+      pow(10, least(8, greatest(2, 5 - floor(log10(base))))) AS tick,
+      pow(10, least(8, greatest(0, floor(log10(base)) + 1))) AS lot,
+      round(mid * (1 + n1 * 0.0008) * tick) / tick AS open,
+      round(mid * (1 - n1 * 0.0008) * tick) / tick AS close,
+      round(greatest(open, close) * (1 + n2 * 0.0005) * tick) / tick AS high,
+      round(least(open, close) * (1 - n2 * 0.0005) * tick) / tick AS low,
+      (round((sipHash64(number, 3) % 10000) / 100 / base * 3000 * lot) + 1) / lot AS volume,
       (open + close + high + low) / 4 AS vwap,
       toUInt32(1 + sipHash64(number, 4) % ${isFinal ? 80 : 40}) AS trades
     FROM numbers(${names.length * count})`;
@@ -75,7 +79,7 @@ function insertWindows(isFinal: boolean, fromWindow: number): string {
     INSERT INTO trade_windows (symbol, window_start, open, high, low, close, volume, quote_volume, vwap, trades,
       buy_volume, sell_volume, first_trade_id, last_trade_id, is_final, version)
     SELECT symbol, window_start, open, high, low, close, volume, volume * vwap, vwap, trades,
-      volume * 0.55, volume * 0.45, i * 100, i * 100 + trades - 1, ${isFinal ? 1 : 0},
+      round(volume * 0.55 * lot) / lot, (round(volume * lot) - round(volume * 0.55 * lot)) / lot, i * 100, i * 100 + trades - 1, ${isFinal ? 1 : 0},
       ${isFinal ? '4294967296 + ' : ''}trades
     FROM (${windowSelect(isFinal, fromWindow)})`;
 }

@@ -4,6 +4,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from '@candleflow/common/logger';
 import type { SymbolSummary, TradesResponse, WindowsResponse } from '../shared/api-types.js';
 import { windowSeconds } from '../shared/api-types.js';
+import type { CandleCache } from './candle-cache.js';
 import { ClickhouseRowError, ClickhouseUnavailableError, type ClickhouseSource } from './clickhouse-source.js';
 import type { MarketReader } from './market-reader.js';
 import type { OrderbookService } from './orderbook-service.js';
@@ -26,6 +27,7 @@ export class NotFoundError extends Error {
 export interface HttpAppDeps {
   source: ClickhouseSource;
   reader: MarketReader;
+  candles: CandleCache;
   orderbooks: OrderbookService;
   metrics: WebMetrics;
   logger: Logger;
@@ -36,7 +38,7 @@ export interface HttpAppDeps {
 const defaultSpanMs = 15 * 60_000;
 const windowMs = windowSeconds * 1000;
 /** `/api/symbols` is shared by every page's ticker; one ClickHouse read serves them all for this long. */
-const symbolsCacheMs = 2000;
+const symbolsCacheMs = 4000;
 
 /**
  * The range a windows request covers. Without `to`, the range ends with the symbol's
@@ -66,7 +68,7 @@ function clientErrorStatus(error: unknown): number | undefined {
 
 /** The API, `/health`, `/metrics` and the built page, as an Express app. */
 export function createHttpApp(deps: HttpAppDeps): express.Express {
-  const { reader, orderbooks, metrics } = deps;
+  const { reader, candles, orderbooks, metrics } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -102,14 +104,26 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
 
   app.get('/api/windows', async (req, res) => {
     const query = parseQuery(windowsQuerySchema, req.query);
-    const latest = query.to === undefined ? await reader.latestWindowStart(query.symbol) : undefined;
-    if (query.to === undefined && latest === undefined) throw new NotFoundError(`no data for symbol ${query.symbol}`);
-    const { from, to } = resolveWindowRange(query, latest, Date.now());
-    const windows = await reader.windows(query.symbol, from, to);
-    if (windows.length === 0 && !(await reader.hasSymbol(query.symbol))) {
-      throw new NotFoundError(`no data for symbol ${query.symbol}`);
+    const now = Date.now();
+    const cached = await candles.windows(
+      query.symbol,
+      (latest) => resolveWindowRange(query, latest, now).from,
+      query.to,
+    );
+    let body: WindowsResponse;
+    if (cached) {
+      const { from, to } = resolveWindowRange(query, cached.latest, now);
+      body = { symbol: query.symbol, from, to, windowSeconds, windows: cached.candles };
+    } else {
+      const latest = query.to === undefined ? await reader.latestWindowStart(query.symbol) : undefined;
+      if (query.to === undefined && latest === undefined) throw new NotFoundError(`no data for symbol ${query.symbol}`);
+      const { from, to } = resolveWindowRange(query, latest, now);
+      const windows = await reader.windows(query.symbol, from, to);
+      if (windows.length === 0 && !(await reader.hasSymbol(query.symbol))) {
+        throw new NotFoundError(`no data for symbol ${query.symbol}`);
+      }
+      body = { symbol: query.symbol, from, to, windowSeconds, windows };
     }
-    const body: WindowsResponse = { symbol: query.symbol, from, to, windowSeconds, windows };
     res.json(body);
   });
 

@@ -5,6 +5,7 @@ import { at, joinSql, sql } from './sql.js';
 
 const windowMs = windowSeconds * 1000;
 const dayMs = 24 * 3600_000;
+const recentTradesSpanMs = 10 * 60_000;
 
 /** Candle columns in the order `toCandle` reads them. */
 const candleColumnCount = 14;
@@ -47,7 +48,10 @@ const tradeRow = z
     side: r.is_buyer_maker === 1 ? 'sell' : 'buy',
   }));
 
-const latestRow = z.object({ symbol: z.string(), last_s: z.number().int() });
+const latestRow = z.object({ windows: z.coerce.number().int(), last_s: z.number().int() });
+const symbolLatestRow = z.object({ symbol: z.string(), last_s: z.number().int() });
+/** How often a symbol's latest window is looked for in its whole history rather than from the last one seen. */
+const fullCheckMs = 30_000;
 
 const summaryRow = z.object({
   symbol: z.string(),
@@ -83,6 +87,8 @@ export function toSymbolSummary(lastWindowStart: number, row: z.infer<typeof sum
 
 /** Reads candles, trades and symbol summaries. Every value in SQL comes through `sql`. */
 export class MarketReader {
+  private readonly latest = new Map<string, { startMs: number; fullCheckAt: number }>();
+
   constructor(private readonly source: ClickhouseSource) {}
 
   /** Whether the symbol has any window. */
@@ -94,13 +100,29 @@ export class MarketReader {
     return rows.length > 0;
   }
 
-  /** Start (ms) of the symbol's latest window, or undefined when it has none. */
+  /**
+   * Start (ms) of the symbol's latest window, or undefined when it has none. Once known,
+   * only windows from there on are looked at (one index range instead of the symbol's
+   * whole history, which matters once a second per followed symbol); every
+   * `fullCheckMs` the whole symbol is read again, in case its data was replaced.
+   */
   async latestWindowStart(symbol: string): Promise<number | undefined> {
-    const rows = await this.source.rows(
-      sql`SELECT symbol, toUInt32(max(window_start)) AS last_s FROM trade_windows WHERE symbol = ${symbol} GROUP BY symbol`,
+    const known = this.latest.get(symbol);
+    const now = Date.now();
+    const bounded = known !== undefined && now - known.fullCheckAt < fullCheckMs;
+    const since = bounded ? sql`AND window_start >= ${at(known.startMs)}` : sql``;
+    const [row] = await this.source.rows(
+      sql`SELECT count() AS windows, toUInt32(max(window_start)) AS last_s FROM trade_windows WHERE symbol = ${symbol} ${since}`,
       latestRow,
     );
-    return rows[0] === undefined ? undefined : rows[0].last_s * 1000;
+    if (row === undefined || row.windows === 0) {
+      if (bounded) return known.startMs;
+      this.latest.delete(symbol);
+      return undefined;
+    }
+    const startMs = row.last_s * 1000;
+    this.latest.set(symbol, { startMs, fullCheckAt: bounded ? known.fullCheckAt : now });
+    return startMs;
   }
 
   /** Windows overlapping `[fromMs, toMs)`, one row each (FINAL), oldest first. */
@@ -116,11 +138,16 @@ export class MarketReader {
 
   /** The windows of the last `lookbackMs` before (and including) the symbol's latest one. */
   async recentWindows(symbol: string, lookbackMs: number): Promise<Candle[]> {
-    const lookbackSeconds = Math.round(lookbackMs / 1000);
+    const latest = await this.latestWindowStart(symbol);
+    if (latest === undefined) return [];
+    return this.windowsFrom(symbol, latest - lookbackMs);
+  }
+
+  /** Every window from `fromMs` on, oldest first. */
+  async windowsFrom(symbol: string, fromMs: number): Promise<Candle[]> {
     const rows = await this.source.numberRows(
       sql`SELECT ${candleColumns} FROM trade_windows FINAL
-        WHERE symbol = ${symbol}
-          AND window_start >= (SELECT max(window_start) FROM trade_windows WHERE symbol = ${symbol}) - ${lookbackSeconds}
+        WHERE symbol = ${symbol} AND window_start >= ${at(fromMs)}
         ORDER BY window_start`,
       candleColumnCount,
     );
@@ -129,28 +156,30 @@ export class MarketReader {
 
   /**
    * The latest `limit` trades, newest first. The scan starts at the first trade of the
-   * symbol's last ten minutes of windows, found through `trade_windows`' small index,
-   * and only reads the whole symbol when those minutes hold too few trades.
+   * ten minutes of windows up to the symbol's latest one, and only reads all of the
+   * symbol's trades when those minutes hold too few.
    */
   async latestTrades(symbol: string, limit: number): Promise<Trade[]> {
+    const latest = await this.latestWindowStart(symbol);
     const query = (bounded: boolean) => {
-      const bound = bounded
-        ? sql`AND trade_id >= (SELECT min(first_trade_id) FROM trade_windows WHERE symbol = ${symbol}
-            AND window_start >= (SELECT max(window_start) FROM trade_windows WHERE symbol = ${symbol}) - 600)`
-        : sql``;
+      const bound =
+        bounded && latest !== undefined
+          ? sql`AND trade_id >= (SELECT min(first_trade_id) FROM trade_windows
+              WHERE symbol = ${symbol} AND window_start >= ${at(latest - recentTradesSpanMs)})`
+          : sql``;
       return sql`SELECT trade_id, price, qty, trade_time_ms, is_buyer_maker FROM trades FINAL
         WHERE symbol = ${symbol} ${bound}
         ORDER BY trade_id DESC LIMIT ${limit}`;
     };
     const recent = await this.source.rows(query(true), tradeRow);
-    return recent.length >= limit ? recent : this.source.rows(query(false), tradeRow);
+    return recent.length >= limit || latest === undefined ? recent : this.source.rows(query(false), tradeRow);
   }
 
   /** Every symbol with windows, with its last price and its change over the last 24 h of its data. */
   async symbolSummaries(): Promise<SymbolSummary[]> {
     const latest = await this.source.rows(
       sql`SELECT symbol, toUInt32(max(window_start)) AS last_s FROM trade_windows GROUP BY symbol ORDER BY symbol`,
-      latestRow,
+      symbolLatestRow,
     );
     if (latest.length === 0) return [];
     // One index range per symbol: its windows of the 24 h ending with its latest one.

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { migrate } from '@candleflow/common/clickhouse-migrations';
 import { findProjectRoot } from '@candleflow/common/env';
 import { createLogger, type Logger } from '@candleflow/common/logger';
+import { CandleCache } from './candle-cache.js';
 import { ClickhouseSource } from './clickhouse-source.js';
 import type { WebConfig } from './config.js';
 import { createHttpApp } from './http-app.js';
@@ -41,9 +42,11 @@ export async function startWebServer(config: WebConfig, options: WebServerOption
   source.onOutcome = (outcome, seconds) => metrics.clickhouseQueries.observe({ outcome }, seconds);
   const reader = new MarketReader(source);
   const orderbooks = new OrderbookService(source);
+  const candles = new CandleCache(reader);
   const app = createHttpApp({
     source,
     reader,
+    candles,
     orderbooks,
     metrics,
     logger,

@@ -106,6 +106,22 @@ describe('GET /api/windows', () => {
     assert.deepEqual((body as { windows: unknown }).windows, []);
   });
 
+  test('ranges further back than the recent hours the server keeps come from ClickHouse alike', async () => {
+    const day = 24 * 3600_000;
+    const { status, body } = await get(
+      `/api/windows?symbol=ETHUSDT&from=${ethLatestStart - day - 10_000}&to=${ethLatestStart - day + 20_000}`,
+    );
+    assert.equal(status, 200);
+    assert.deepEqual(
+      (body as { windows: { start: number; open: number }[] }).windows.map((w) => [w.start, w.open]),
+      [
+        [ethLatestStart - day - 10_000, 1000],
+        [ethLatestStart - day, 1500],
+        [ethLatestStart - day + 10_000, 2000],
+      ],
+    );
+  });
+
   test('without `to`, a symbol whose data ended earlier still gets its last 15 minutes', async () => {
     const { body } = await get('/api/windows?symbol=ETHUSDT');
     const windows = (body as { windows: { start: number; close: number }[] }).windows;
@@ -312,6 +328,17 @@ describe('WebSocket /ws', () => {
       assert.deepEqual(change.windows, [{ ...rewritten, isFinal: true }, next]);
       assert.equal(change.trades, null, 'no new trade, so no trades');
       assert.equal(change.book, null, 'the book did not move');
+      // The API serves recent candles from memory, at most a second behind ClickHouse.
+      const latestTwo = await waitUntil(
+        'the API to show the new windows',
+        async () => {
+          const { body } = await get('/api/windows?symbol=BTCUSDT');
+          const windows = (body as { windows: unknown[] }).windows.slice(-2);
+          return JSON.stringify(windows) === JSON.stringify(change.windows) ? windows : undefined;
+        },
+        { timeoutMs: 3000 },
+      );
+      assert.deepEqual(latestTwo, [{ ...rewritten, isFinal: true }, next]);
     } finally {
       socket.close();
     }
