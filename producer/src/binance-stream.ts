@@ -275,5 +275,6 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
 }
 
 function formatSeconds(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
   return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
 }

@@ -94,7 +94,7 @@ export class TopicReader {
   private constructor(
     private readonly consumer: Kafka.KafkaConsumer,
     readonly topic: string,
-    private readonly partitions: number[],
+    readonly partitions: number[],
   ) {}
 
   static async start(brokers: string[], topic: string): Promise<TopicReader> {

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
+import { waitUntil } from '@candleflow/common/testing';
+import { BinanceStream, type StreamEvent } from '../src/binance-stream.js';
+import { planConnections } from '../src/stream-plan.js';
+import { captureLogger, freePort } from './support/harness.js';
+
+const trade = (t: number): string =>
+  `{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":${t},"p":"1.0","q":"2.0","T":1,"m":false}}`;
+
+interface FakeExchange {
+  wss: WebSocketServer;
+  url: string;
+  sockets: WebSocket[];
+  paths: string[];
+  close(): Promise<void>;
+}
+
+async function fakeExchange(
+  port = 0,
+  onConnection?: (socket: WebSocket) => void,
+  options: ServerOptions = {},
+): Promise<FakeExchange> {
+  const wss = new WebSocketServer({ ...options, host: '127.0.0.1', port });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  const exchange: FakeExchange = {
+    wss,
+    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
+    sockets: [],
+    paths: [],
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of wss.clients) s.terminate();
+        wss.close(() => resolve());
+      }),
+  };
+  wss.on('connection', (socket, request) => {
+    exchange.sockets.push(socket);
+    exchange.paths.push(request.url ?? '');
+    onConnection?.(socket);
+  });
+  return exchange;
+}
+
+function openStream(wsUrl: string, overrides: { idleTimeoutMs?: number } = {}) {
+  const { logger, lines } = captureLogger();
+  const stream = new BinanceStream({
+    wsUrl,
+    plan: planConnections(['BTCUSDT'], 1024)[0] as ReturnType<typeof planConnections>[number],
+    name: '1/1',
+    idleTimeoutMs: overrides.idleTimeoutMs ?? 30_000,
+    renewAfterMs: 3_600_000,
+    backoff: { minMs: 50, maxMs: 200 },
+    logger,
+  });
+  const events: StreamEvent[] = [];
+  const reading = (async () => {
+    for await (const event of stream) events.push(event);
+  })();
+  return {
+    stream,
+    events,
+    logs: lines,
+    close: async () => {
+      stream.close();
+      await reading;
+    },
+  };
+}
+
+test('subscribes to the combined streams of its symbols', async (t) => {
+  const exchange = await fakeExchange();
+  t.after(() => exchange.close());
+  const s = openStream(exchange.url);
+  t.after(() => s.close());
+  await waitUntil('a connection', () => exchange.sockets.length === 1);
+  assert.deepEqual(exchange.paths, ['/stream?streams=btcusdt@trade/btcusdt@depth@100ms']);
+  await waitUntil('connected', () => s.stream.connected);
+  assert.ok(s.logs.some((l) => l.msg === 'connected' && l.symbols === 1 && l.streams === 2));
+});
+
+test('a malformed frame is reported and skipped; the next frame still comes through', async (t) => {
+  const exchange = await fakeExchange(0, (socket) => {
+    socket.send('{"stream":"btcusdt@trade","data":');
+    socket.send('{"stream":"btcusdt@trade","data":{"e":"trade"}}');
+    socket.send(trade(7));
+  });
+  t.after(() => exchange.close());
+  const s = openStream(exchange.url);
+  t.after(() => s.close());
+  await waitUntil('three events', () => s.events.length === 3);
+  assert.deepEqual(
+    s.events.map((e) =>
+      e.type === 'malformed'
+        ? `malformed ${e.kind}`
+        : e.type === 'message'
+          ? `trade ${e.message.kind === 'trade' ? e.message.tradeId : ''}`
+          : e.type,
+    ),
+    ['malformed not-json', 'malformed invalid-trade', 'trade 7'],
+  );
+  assert.ok(s.stream.connected, 'bad frames do not cost the connection');
+});
+
+test('a silent connection is declared dead after the idle timeout and replaced', async (t) => {
+  const exchange = await fakeExchange(0, (socket) => socket.send(trade(exchangeTrades++)));
+  let exchangeTrades = 1;
+  t.after(() => exchange.close());
+  const s = openStream(exchange.url, { idleTimeoutMs: 300 });
+  t.after(() => s.close());
+  await waitUntil('a second connection', () => exchange.sockets.length >= 2);
+  await waitUntil('the reconnect event', () => s.events.some((e) => e.type === 'reconnected'));
+  assert.ok(
+    s.logs.some((l) => /^connection lost: no frame for 300 ms; reconnecting in \d+ms$/.test(l.msg)),
+    JSON.stringify(s.logs.map((l) => l.msg)),
+  );
+  assert.ok(s.logs.some((l) => l.msg === 'reconnected'));
+});
+
+test('pings count as life and are answered', async (t) => {
+  let pongs = 0;
+  const pingers: NodeJS.Timeout[] = [];
+  const exchange = await fakeExchange(0, (socket) => {
+    socket.on('pong', () => pongs++);
+    pingers.push(setInterval(() => socket.ping(), 50));
+  });
+  t.after(() => exchange.close());
+  t.after(() => pingers.forEach(clearInterval));
+  const s = openStream(exchange.url, { idleTimeoutMs: 300 });
+  t.after(() => s.close());
+  // Ten pongs take at least 500 ms, longer than the idle timeout.
+  await waitUntil('ten pongs', () => pongs >= 10);
+  assert.equal(exchange.sockets.length, 1, 'the connection was kept');
+  assert.ok(s.stream.connected);
+});
+
+test('an unreachable exchange: one clear line per series of failures, retries until it is there', async (t) => {
+  const port = await freePort();
+  const url = `ws://127.0.0.1:${port}`;
+  const s = openStream(url);
+  t.after(() => s.close());
+  await waitUntil('three attempts', () => s.logs.filter((l) => (l.attempt as number) >= 3).length > 0);
+  const warnings = s.logs.filter((l) => l.level === 40);
+  assert.equal(warnings.length, 1, JSON.stringify(warnings));
+  assert.match(
+    warnings[0]?.msg ?? '',
+    new RegExp(`^cannot reach BINANCE_WS_URL=${url}: .*ECONNREFUSED.*; retrying in \\d+ms$`),
+  );
+  assert.equal(s.stream.connected, false);
+
+  const exchange = await fakeExchange(port);
+  t.after(() => exchange.close());
+  await waitUntil('connected once the exchange is up', () => s.stream.connected);
+  assert.ok(s.logs.some((l) => l.msg === 'reached BINANCE_WS_URL again'));
+});
+
+test('a refused handshake names the HTTP status', async (t) => {
+  const exchange = await fakeExchange(0, undefined, { verifyClient: (_info, done) => done(false, 451) });
+  t.after(() => exchange.close());
+  const s = openStream(exchange.url);
+  t.after(() => s.close());
+  await waitUntil('a warning', () => s.logs.some((l) => l.level === 40));
+  assert.match(s.logs.find((l) => l.level === 40)?.msg ?? '', /: HTTP 451 Unavailable For Legal Reasons; retrying in/);
+});
