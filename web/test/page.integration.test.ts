@@ -152,6 +152,26 @@ test("keeps the user's zoom while updates arrive", { timeout: 60_000 }, async ()
   await page.dblclick('#price-chart .nsewdrag');
 });
 
+test('range buttons load that much history', { timeout: 60_000 }, async () => {
+  await page.click('button[data-range="1h"]');
+  await page.waitForFunction(() => {
+    const gd = document.getElementById('price-chart') as unknown as { data?: { x: unknown[] }[] } | null;
+    return (gd?.data?.[0]?.x.length ?? 0) > 300;
+  });
+  const hour = await chartState(page);
+  assert.ok(hour && hour.count >= 355 && hour.count <= 361, `an hour of 10 s candles, got ${hour?.count}`);
+  await page.click('button[data-range="5m"]');
+  await page.waitForFunction(() => {
+    const gd = document.getElementById('price-chart') as unknown as { data?: { x: unknown[] }[] } | null;
+    return (gd?.data?.[0]?.x.length ?? 999) <= 31;
+  });
+  await page.click('button[data-range="15m"]');
+  await page.waitForFunction(() => {
+    const gd = document.getElementById('price-chart') as unknown as { data?: { x: unknown[] }[] } | null;
+    return (gd?.data?.[0]?.x.length ?? 0) > 80;
+  });
+});
+
 test('switches symbol', { timeout: 60_000 }, async () => {
   await page.click('button[data-symbol="ETHUSDT"]');
   await page.waitForFunction(() => document.querySelector('.quote-symbol')?.textContent === 'ETHUSDT');
@@ -214,10 +234,17 @@ test('falls back to polling when the WebSocket drops, and goes back to it', { ti
   }
 });
 
-test('the data source wrote while the page watched', () => {
+test('turns stale 5 s after data stops flowing', { timeout: 60_000 }, async () => {
   const written = market.written();
   assert.ok(
     written.trade_windows > 20 && written.trades > 20 && written.orderbook_updates > 20,
     JSON.stringify(written),
   );
+  await page.waitForSelector('.live-indicator[data-status="live"]');
+  await market.stop();
+  const stoppedAt = Date.now();
+  await page.waitForSelector('.live-indicator[data-status="stale"]', { timeout: 15_000 });
+  const after = Date.now() - stoppedAt;
+  assert.ok(after >= 4000, `stale after ${after} ms without data`);
+  assert.match(await text(page, '.live-indicator'), /^stale · \d+s$/i);
 });

@@ -14,6 +14,7 @@ export interface MarketSource {
   symbols: string[];
   /** Rows written so far, per table. */
   written(): Record<'trades' | 'trade_windows' | 'orderbook_updates', number>;
+  /** Stops writing (idempotent). */
   stop(): Promise<void>;
 }
 
@@ -51,6 +52,7 @@ export async function startMarketFeeder(options: MarketFeederOptions): Promise<M
   let last = now;
   let stopped = false;
   let failure: unknown;
+  let closed: Promise<void> | undefined;
   const tick = async () => {
     const at = Date.now();
     for (const market of markets) {
@@ -76,11 +78,13 @@ export async function startMarketFeeder(options: MarketFeederOptions): Promise<M
   return {
     symbols: markets.map((m) => m.symbol),
     written: () => ({ ...counts }),
-    async stop() {
+    stop() {
       stopped = true;
-      await loop;
-      await client.close();
-      if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+      closed ??= loop.then(async () => {
+        await client.close();
+        if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+      });
+      return closed;
     },
   };
 }
