@@ -24,8 +24,15 @@ export interface DepthDiffMessage {
 
 export type MarketMessage = TradeMessage | DepthDiffMessage;
 
-export type MalformedKind =
-  'not-json' | 'not-a-combined-frame' | 'unknown-stream' | 'invalid-trade' | 'invalid-depth' | 'symbol-mismatch';
+export const MALFORMED_KINDS = [
+  'not-json',
+  'not-a-combined-frame',
+  'unknown-stream',
+  'invalid-trade',
+  'invalid-depth',
+  'symbol-mismatch',
+] as const;
+export type MalformedKind = (typeof MALFORMED_KINDS)[number];
 
 export type FrameParseResult =
   { ok: true; message: MarketMessage } | { ok: false; kind: MalformedKind; reason: string; stream?: string };

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import Kafka, { type DeliveryReport, type LibrdKafkaError } from 'node-rdkafka';
 import { RECEIVE_TIME_HEADER } from '@candleflow/common/binance-events';
 import type { Logger } from '@candleflow/common/logger';
@@ -129,7 +130,10 @@ export class KafkaSink {
 
   /** Waits up to `timeoutMs` for outstanding messages, then disconnects. Returns how many were left unacknowledged. */
   async close(timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
     await new Promise<void>((resolve) => this.producer.flush(timeoutMs, () => resolve()));
+    // Delivery reports reach JavaScript on the next polls, after flush returns.
+    while (this.inFlight > 0 && Date.now() < deadline) await sleep(10);
     const left = this.inFlight;
     await new Promise<void>((resolve) => this.producer.disconnect(() => resolve()));
     for (const wake of this.roomWaiters.splice(0)) wake();

