@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { Kafka, logLevel, type logCreator } from 'kafkajs';
 import { migrate } from '@candleflow/common/clickhouse-migrations';
 import { createLogger, type Logger } from '@candleflow/common/logger';
@@ -86,6 +86,8 @@ export async function startAggregator(
     database: config.CLICKHOUSE_DB,
     request_timeout: 15_000,
     json: { parse: JSON.parse, stringify: rowJson },
+    // Failures are logged once, with the retry, by the sink.
+    log: { level: ClickHouseLogLevel.OFF },
   });
   const sink = new ClickhouseSink(client, { retry, logger, metrics });
   const engine = new TumblingWindows({ windowMs, graceMs: config.WINDOW_GRACE_MS, idleMs: config.WINDOW_IDLE_MS });

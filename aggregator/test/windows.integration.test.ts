@@ -28,12 +28,16 @@ after(async () => {
   await env.close();
 });
 
-test('synthetic trades over four symbols, with duplicates and bad messages on both topics', async () => {
+test('synthetic trades over four symbols, with duplicates, late trades and bad messages on both topics', async () => {
   const symbols = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'SOLUSDT'];
   const trades = syntheticTrades({ seed: 11, count: 3000, symbols });
+  // Three trades arrive 400 trades (16 s of trade time) late, after their windows closed.
+  const lateIndexes = [700, 1400, 2100];
   const tradeMessages: RawMessage[] = [];
   trades.forEach((t, i) => {
-    tradeMessages.push(tradeMessage(t));
+    const delayed = trades[i - 400];
+    if (delayed && lateIndexes.includes(i - 400)) tradeMessages.push(tradeMessage(delayed));
+    if (!lateIndexes.includes(i)) tradeMessages.push(tradeMessage(t));
     // Re-delivered copies, a little later in the stream (as after a producer retry).
     if (i % 20 === 5) tradeMessages.push(tradeMessage(trades[i - 3] ?? t));
   });
@@ -125,6 +129,8 @@ test('synthetic trades over four symbols, with duplicates and bad messages on bo
   assert.equal(await metricValue(port, 'aggregator_dlq_messages_total'), 6);
   assert.equal(await metricValue(port, 'aggregator_dlq_messages_total', { topic: env.topics.depth }), 2);
   assert.equal(await metricValue(port, 'aggregator_duplicate_trades_total'), 150);
+  assert.equal(await metricValue(port, 'aggregator_late_trades_total'), 3);
+  assert.ok((await metricValue(port, 'aggregator_windows_recomputed_total')) >= 3);
   assert.ok((await metricValue(port, 'aggregator_windows_emitted_total', { state: 'final' })) >= expected.length);
   assert.ok((await metricValue(port, 'aggregator_windows_emitted_total', { state: 'open' })) > 0);
   assert.equal(

@@ -67,7 +67,7 @@ export async function createTestEnv(
     KAFKA_SESSION_TIMEOUT_MS: '6000',
     AGGREGATOR_PORT: '0',
     AGGREGATOR_HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'error',
     ...overrides,
   };
   const clickhouse = createClient({ url: testClickhouseUrl });
