@@ -133,13 +133,14 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
 
   private async pump(connection: BinanceConnection): Promise<void> {
     for await (const frame of connection) {
-      if (connection !== this.primary && connection !== this.secondary) break;
       const parsed = parseFrame(frame.text);
       if (!parsed.ok) {
         this.events.push({ type: 'malformed', kind: parsed.kind, reason: parsed.reason, stream: parsed.stream });
         continue;
       }
-      const source = connection === this.primary ? 'primary' : 'secondary';
+      // Frames a retired connection had already received count as the primary's: the
+      // watermarks drop what was forwarded, and only newer updates pass.
+      const source = connection === this.secondary ? 'secondary' : 'primary';
       if (source === 'secondary' && !this.secondaryDelivered) {
         this.secondaryDelivered = true;
         this.overlapTimer = setTimeout(() => this.finishRenewal(), this.options.renewOverlapMs ?? 1_000);
