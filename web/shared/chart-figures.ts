@@ -94,7 +94,7 @@ export function priceFigure(candles: readonly Candle[], uirevision: string): Fig
       paper_bgcolor: theme.background,
       plot_bgcolor: theme.background,
       font: { family: theme.font, color: theme.text, size: 12 },
-      margin: { l: 10, r: 64, t: 26, b: 28 },
+      margin: { l: 10, r: 64, t: 26, b: 40 },
       showlegend: true,
       legend: {
         orientation: 'h',
@@ -113,6 +113,8 @@ export function priceFigure(candles: readonly Candle[], uirevision: string): Fig
       xaxis: {
         ...axisBase,
         type: 'date',
+        // Time labels under the volume bars, at the bottom of the chart.
+        anchor: 'y2',
         rangeslider: { visible: false },
         showspikes: true,
         spikemode: 'across',
@@ -176,7 +178,7 @@ export function depthFigure(book: Orderbook | undefined, uirevision: string): Fi
       margin: { l: 44, r: 10, t: 6, b: 26 },
       showlegend: false,
       hovermode: 'x',
-      xaxis: { ...axisBase, tickformat: `,.${Math.min(decimals, 4)}f`, nticks: 5 },
+      xaxis: { ...axisBase, tickformat: `,.${Math.max(0, decimals - 2)}f`, nticks: 4, tickangle: 0 },
       yaxis: { ...axisBase, tickformat: '~s', nticks: 5 },
       shapes:
         mid === undefined

@@ -23,8 +23,16 @@ export function PlotlyFigure({ figure, id, className }: { figure: Figure; id: st
 
   useEffect(() => {
     const element = ref.current;
+    if (!element) return;
+    // `responsive` only follows the window; the layout around the chart changes too
+    // (the symbol strip appearing, a banner), so follow the element itself.
+    const observer = new ResizeObserver(() => {
+      if (element.querySelector('.main-svg')) Plotly.Plots.resize(element);
+    });
+    observer.observe(element);
     return () => {
-      if (element) Plotly.purge(element);
+      observer.disconnect();
+      Plotly.purge(element);
     };
   }, []);
 
