@@ -14,10 +14,13 @@ const recentLookbackMs = 120_000;
 /** Trades sent with each update that has a new trade. */
 const tradesPerUpdate = 30;
 const heartbeatMs = 30_000;
+const subscribeExample = '{"type":"subscribe","symbol":"BTCUSDT","depth":20}';
 
 interface Subscriber {
   socket: WebSocket;
   alive: boolean;
+  /** Subscriptions received; only the latest takes effect. */
+  requests: number;
   symbol?: string;
   depth: number;
   candles: SentCandles;
@@ -76,6 +79,7 @@ export class LiveHub {
     const sub: Subscriber = {
       socket,
       alive: true,
+      requests: 0,
       depth: 20,
       candles: new SentCandles(),
       sentTradeId: -1,
@@ -105,7 +109,8 @@ export class LiveHub {
     try {
       parsed = isBinary ? undefined : JSON.parse(data.toString());
     } catch {
-      parsed = undefined;
+      this.send(sub, { type: 'error', message: `not JSON; expected ${subscribeExample}` });
+      return;
     }
     const result = subscribeMessageSchema.safeParse(parsed);
     if (!result.success) {
@@ -113,15 +118,29 @@ export class LiveHub {
       const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
       this.send(sub, {
         type: 'error',
-        message: `expected {"type":"subscribe","symbol":"BTCUSDT","depth":20}; ${where}${issue?.message ?? 'invalid JSON'}`,
+        message: `${where}${issue?.message ?? 'invalid'}; expected ${subscribeExample}`,
       });
       return;
     }
-    sub.symbol = result.data.symbol;
-    sub.depth = result.data.depth;
-    sub.candles = new SentCandles();
-    sub.sentTradeId = -1;
-    sub.sentBookId = -1;
+    const { symbol, depth } = result.data;
+    const request = ++sub.requests;
+    const follow = () => {
+      if (request !== sub.requests) return;
+      sub.symbol = symbol;
+      sub.depth = depth;
+      sub.candles = new SentCandles();
+      sub.sentTradeId = -1;
+      sub.sentBookId = -1;
+    };
+    // Only symbols with data are followed, so a client cannot make the hub poll made-up names.
+    this.deps.reader.latestWindowStart(symbol).then(
+      (latest) => {
+        if (latest !== undefined) follow();
+        else if (request === sub.requests) this.send(sub, { type: 'error', message: `no data for symbol ${symbol}` });
+      },
+      // ClickHouse is down: follow anyway; the status messages tell the page why nothing comes.
+      () => follow(),
+    );
   }
 
   /** One push: read each followed symbol once, send each page its changes. */

@@ -344,17 +344,28 @@ describe('WebSocket /ws', () => {
     }
   });
 
-  test('refuses a malformed subscription with a message naming the problem', async () => {
+  test('refuses a malformed subscription, or a symbol without data, with a message naming the problem', async () => {
     const { socket, messages } = await openSocket();
     try {
       socket.send(JSON.stringify({ type: 'subscribe', symbol: 'btc usdt' }));
       socket.send('not json');
-      const errors = await waitUntil('two error messages', () => {
-        const found = messages.filter((m) => m.type === 'error');
-        return found.length >= 2 ? found : undefined;
+      socket.send(JSON.stringify({ type: 'subscribe', symbol: 'BTCUSDT', depth: 5000 }));
+      socket.send(JSON.stringify({ type: 'subscribe', symbol: 'XRPUSDT' }));
+      const errors = await waitUntil('four error messages', () => {
+        const found = messages.flatMap((m) => (m.type === 'error' ? [m.message] : []));
+        return found.length >= 4 ? found : undefined;
       });
-      assert.match(errors[0]?.type === 'error' ? errors[0].message : '', /symbol: expected 2-20 upper-case/);
-      assert.match(errors[1]?.type === 'error' ? errors[1].message : '', /invalid JSON|expected/);
+      const example = '{"type":"subscribe","symbol":"BTCUSDT","depth":20}';
+      assert.deepEqual(errors, [
+        `symbol: expected 2-20 upper-case letters or digits, e.g. BTCUSDT; expected ${example}`,
+        `not JSON; expected ${example}`,
+        `depth: Too big: expected number to be <=500; expected ${example}`,
+        'no data for symbol XRPUSDT',
+      ]);
+      // The socket still works: a good subscription after the bad ones is followed.
+      socket.send(JSON.stringify({ type: 'subscribe', symbol: 'ETHUSDT' }));
+      const update = await waitUntil('an update', () => messages.find((m) => m.type === 'update'));
+      assert.equal(update.type === 'update' ? update.symbol : '', 'ETHUSDT');
     } finally {
       socket.close();
     }
