@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
-import { Kafka, logLevel, type logCreator } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type logCreator } from 'kafkajs';
 import { migrate } from '@candleflow/common/clickhouse-migrations';
 import { createLogger, type Logger } from '@candleflow/common/logger';
 import { createRegistry, startOpsServer, type HealthReport } from '@candleflow/common/ops-server';
@@ -104,7 +104,8 @@ export async function startAggregator(
     logLevel: logLevel.WARN,
     logCreator: kafkaLogs(logger),
   });
-  const producer = kafka.producer();
+  // Dead letters are keyed by source topic; any stable partitioner will do.
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   let closing = false;
 
   const publishDeadLetters = async (messages: DlqMessage[]): Promise<void> => {

@@ -44,6 +44,22 @@ export class ExactDecimal {
     return new ExactDecimal(this.units * other.units, this.scale + other.scale);
   }
 
+  /** The quotient rounded half away from zero to `scale` fraction digits. */
+  dividedBy(divisor: ExactDecimal, scale: number): ExactDecimal {
+    if (divisor.units === 0n) throw new Error('division by zero');
+    // this / divisor = (units * 10^(scale + divisor.scale - this.scale)) / divisor.units, in units of 10^-scale
+    const shift = scale + divisor.scale - this.scale;
+    let numerator = shift >= 0 ? this.units * 10n ** BigInt(shift) : this.units;
+    let denominator = shift >= 0 ? divisor.units : divisor.units * 10n ** BigInt(-shift);
+    if (denominator < 0n) {
+      numerator = -numerator;
+      denominator = -denominator;
+    }
+    const magnitude = numerator < 0n ? -numerator : numerator;
+    const rounded = (2n * magnitude + denominator) / (2n * denominator);
+    return new ExactDecimal(numerator < 0n ? -rounded : rounded, scale);
+  }
+
   compare(other: ExactDecimal): -1 | 0 | 1 {
     const scale = Math.max(this.scale, other.scale);
     const a = this.rescaled(scale);

@@ -82,10 +82,19 @@ export class AggregatorConsumer {
 
   async start(): Promise<void> {
     await this.consumer.connect();
-    await this.consumer.subscribe({
-      topics: [this.options.topics.trades, this.options.topics.depth],
-      fromBeginning: true,
-    });
+    const topics = [this.options.topics.trades, this.options.topics.depth];
+    // The topics may not exist yet (the producer creates them by writing); wait for them.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.consumer.subscribe({ topics, fromBeginning: true });
+        break;
+      } catch (error) {
+        const type = (error as { type?: unknown }).type;
+        if (this.stopping || (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE')) throw error;
+        if (attempt === 1) this.options.logger.warn({ topics }, 'waiting for the topics to exist');
+        await sleep(1000);
+      }
+    }
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -199,26 +208,31 @@ export class AggregatorConsumer {
     return loading;
   }
 
-  /** Waits for `owned` to be ready, heartbeating so a slow ClickHouse does not cost the membership. */
-  private async waitReady(owned: OwnedPartition, heartbeat: () => Promise<void>): Promise<void> {
+  /**
+   * Waits for `owned` to be ready, heartbeating so that a slow ClickHouse does not cost the
+   * group membership. False if the consumer began stopping meanwhile.
+   */
+  private async waitReady(owned: OwnedPartition, heartbeat: () => Promise<void>): Promise<boolean> {
     const ready = owned.ready;
-    if (ready === undefined) return;
+    if (ready === undefined) return true;
     let done = false;
     const settled = ready.then(() => {
       done = true;
     });
     while (!done) {
       await Promise.race([settled, sleep(1000)]);
+      if (this.stopping) return false;
       if (!done) await heartbeat();
     }
     owned.ready = undefined;
+    return true;
   }
 
   private async processBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const owned = this.owned.get(key(batch.topic, batch.partition));
     if (!owned || this.stopping) return;
-    await this.waitReady(owned, heartbeat);
+    if (!(await this.waitReady(owned, heartbeat))) return;
     const nowMs = Date.now();
     for (const message of batch.messages) {
       if (this.stopping || !isRunning() || isStale() || this.owned.get(key(batch.topic, batch.partition)) !== owned) {

@@ -47,6 +47,8 @@ export interface WindowSettings {
 
 export type AddOutcome = 'added' | 'duplicate' | 'late';
 
+const VWAP_SCALE = 20;
+
 /** Start of the window holding `timeMs`. */
 export function windowStart(timeMs: number, windowMs: number): number {
   return Math.floor(timeMs / windowMs) * windowMs;
@@ -119,9 +121,10 @@ export class WindowAggregate {
       close: last.price,
       volume,
       quoteVolume: this.quoteVolume.toNumber(),
-      // Both operands are exact until this one division; a window of zero-quantity trades
-      // has no volume to weigh by, and its price is the close.
-      vwap: this.volume.isZero() ? Number(last.price) : this.quoteVolume.toNumber() / volume,
+      // Divided in decimals (20 places, far below a Float64's resolution at any price), so
+      // a window traded at one price has exactly that VWAP. Zero-quantity trades give no
+      // volume to weigh by; the VWAP is then the close.
+      vwap: this.volume.isZero() ? Number(last.price) : this.quoteVolume.dividedBy(this.volume, VWAP_SCALE).toNumber(),
       trades: this.ids.size,
       buyVolume: this.buyVolume.toNumber(),
       sellVolume: this.volume.minus(this.buyVolume).toNumber(),

@@ -93,3 +93,13 @@ test('fromNumber with a scale recovers decimals a Float64 cannot hold exactly', 
   assert.equal(ExactDecimal.fromNumber(1234567.87654321, 8).toString(), '1234567.87654321');
   assert.equal(ExactDecimal.fromNumber(0.1 + 0.2, 8).toString(), '0.3');
 });
+
+test('dividedBy rounds the exact quotient', () => {
+  assert.equal(d('388.7313').dividedBy(d('28.25'), 20).toString(), '13.7604');
+  assert.equal(d('1').dividedBy(d('3'), 5).toString(), '0.33333');
+  assert.equal(d('2').dividedBy(d('3'), 5).toString(), '0.66667');
+  assert.equal(d('-2').dividedBy(d('3'), 2).toString(), '-0.67');
+  assert.equal(d('1').dividedBy(d('-8'), 2).toString(), '-0.13');
+  assert.equal(d('123.456').dividedBy(d('0.001'), 0).toString(), '123456');
+  assert.throws(() => d('1').dividedBy(d('0.000'), 2), /division by zero/);
+});

@@ -76,7 +76,7 @@ describe('WindowAggregate', () => {
     assert.equal(row.quoteVolume, 0.050000003); // 0.01 + 0.04 + 0.000000003
     assert.equal(row.buyVolume, 0.10000001);
     assert.equal(row.sellVolume, 0.2);
-    assert.equal(row.vwap, 0.050000003 / 0.30000001);
+    assert.equal(row.vwap, 0.16666667111111097); // 0.050000003 / 0.30000001 = 0.166666671111110962..., rounded once
     assert.equal(row.isFinal, true);
   });
 
@@ -110,6 +110,14 @@ describe('WindowAggregate', () => {
       [row.open, row.high, row.low, row.close],
       ['65000.10000000', '65000.10000000', '65000.09999999', '65000.1'],
     );
+  });
+
+  test('a window traded at one price has exactly that vwap', () => {
+    const w = new WindowAggregate('OMGBUSD', T0);
+    w.add(trade(1, T0, '13.76040000', '27.00000000'));
+    w.add(trade(2, T0 + 1, '13.76040000', '1.25000000'));
+    assert.equal(w.row(true).vwap, 13.7604);
+    assert.notEqual(388.7313 / 28.25, 13.7604, 'which dividing the float sums would not give');
   });
 
   test('a window of zero-quantity trades has its close as vwap', () => {
