@@ -1,0 +1,14 @@
+import kafkajs from 'kafkajs';
+import { compress, decompress } from 'lz4js';
+
+/**
+ * KafkaJS ships no LZ4 codec, and the producer (librdkafka) compresses with LZ4 by
+ * default. Registering this once per process lets KafkaJS consumers read those topics.
+ */
+export function registerLz4Codec(): void {
+  const { CompressionCodecs, CompressionTypes } = kafkajs;
+  CompressionCodecs[CompressionTypes.LZ4] = () => ({
+    compress: async (encoder: { buffer: Buffer }) => Buffer.from(compress(encoder.buffer)),
+    decompress: async (buffer: Buffer) => Buffer.from(decompress(buffer)),
+  });
+}
