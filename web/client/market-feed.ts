@@ -110,10 +110,11 @@ export class MarketFeed {
         }),
       ]);
       this.series.merge(windows.windows);
+      // A push may have overtaken this answer; keep whichever is newer.
       this.dataChanged({
         candles: this.series.candles,
-        trades: trades.trades,
-        book: book ?? this.state.book,
+        trades: (this.state.trades[0]?.id ?? -1) > (trades.trades[0]?.id ?? -1) ? this.state.trades : trades.trades,
+        book: (this.state.book?.lastUpdateId ?? -1) > (book?.lastUpdateId ?? -1) ? this.state.book : book,
         clickhouse: 'up',
         problem: undefined,
       });

@@ -17,7 +17,7 @@ export class CandleSeries {
     let changed = false;
     for (const candle of candles) {
       const known = this.byStart.get(candle.start);
-      if (known !== undefined && sameCandle(known, candle)) continue;
+      if (known !== undefined && (sameCandle(known, candle) || isLaterState(known, candle))) continue;
       this.byStart.set(candle.start, candle);
       changed = true;
     }
@@ -37,6 +37,16 @@ export class CandleSeries {
   get newest(): Candle | undefined {
     return this.sorted[this.sorted.length - 1];
   }
+}
+
+/**
+ * Whether `a` is a strictly later state of the window than `b`, by the order the
+ * aggregator's rewrites follow (final after open, then more trades). Keeps an answer that
+ * arrives late (history fetched before a push) from undoing a newer candle.
+ */
+function isLaterState(a: Candle, b: Candle): boolean {
+  if (a.isFinal !== b.isFinal) return a.isFinal;
+  return a.trades > b.trades;
 }
 
 function sameCandle(a: Candle, b: Candle): boolean {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Candle } from '../shared/api-types.js';
 import { CandleSeries } from '../shared/candle-series.js';
 
-function candle(start: number, close = 1): Candle {
+function candle(start: number, close = 1, state: { trades?: number; isFinal?: boolean } = {}): Candle {
   return {
     start,
     open: 1,
@@ -13,12 +13,12 @@ function candle(start: number, close = 1): Candle {
     volume: 1,
     quoteVolume: 1,
     vwap: 1,
-    trades: 1,
+    trades: state.trades ?? 1,
     buyVolume: 1,
     sellVolume: 0,
     firstTradeId: 1,
     lastTradeId: 1,
-    isFinal: true,
+    isFinal: state.isFinal ?? true,
   };
 }
 
@@ -49,4 +49,21 @@ test('keeps only the range ending with the newest candle', () => {
   series.merge([candle(0)]);
   assert.deepEqual(starts(series), [10_000, 20_000, 30_000], 'an old candle arriving late stays out');
   assert.equal(series.newest?.start, 30_000);
+});
+
+test('an earlier state of a window never replaces a later one', () => {
+  const series = new CandleSeries(60_000);
+  series.merge([candle(0, 5, { trades: 9, isFinal: true })]);
+  assert.equal(series.merge([candle(0, 4, { trades: 12, isFinal: false })]), false, 'open after final');
+  series.merge([candle(10_000, 5, { trades: 9, isFinal: false })]);
+  assert.equal(series.merge([candle(10_000, 4, { trades: 7, isFinal: false })]), false, 'fewer trades');
+  assert.equal(series.merge([candle(10_000, 6, { trades: 10, isFinal: false })]), true, 'more trades');
+  assert.equal(series.merge([candle(10_000, 6, { trades: 10, isFinal: true })]), true, 'closing');
+  assert.deepEqual(
+    series.candles.map((c) => [c.close, c.trades, c.isFinal]),
+    [
+      [5, 9, true],
+      [6, 10, true],
+    ],
+  );
 });
