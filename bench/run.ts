@@ -1,0 +1,150 @@
+/**
+ * `npm run bench`: the stack at stepped input rates, with ClickHouse's Kafka engine and a
+ * naive consumer as peers on the same topics; results in bench/results/<date>.json and
+ * .md. `npm run bench -- --micro`: micro-benchmarks of the hot paths.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createClient } from '@clickhouse/client';
+import { commonEnv, findProjectRoot, loadEnv } from '@candleflow/common/env';
+import { localServices, servicesDown, servicesUp, type LocalService } from '../scripts/local-services/index.js';
+import { CliError, USAGE, parseBenchOptions, type MacroOptions } from './src/cli-options.js';
+import { describeMachine } from './src/machine.js';
+import { renderMarkdown } from './src/report-markdown.js';
+import type { RunResults } from './src/results.js';
+import { runStep } from './src/step.js';
+import { checkTargets } from './src/targets.js';
+import { runMicro } from './micro.js';
+
+const root = findProjectRoot();
+const say = (line: string): void => console.log(`bench: ${line}`);
+
+function readPid(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 && existsSync(`/proc/${pid}`) ? pid : undefined;
+}
+
+/** Writes through a .tmp file, so a reader never sees half a file. */
+function writeAtomically(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
+
+async function runMacro(options: MacroOptions): Promise<void> {
+  const env = loadEnv({ KAFKA_BROKERS: commonEnv.KAFKA_BROKERS, CLICKHOUSE_URL: commonEnv.CLICKHOUSE_URL });
+  let started: LocalService[] = [];
+  const stopStarted = async (): Promise<void> => {
+    if (started.length > 0) await servicesDown(started, say);
+    started = [];
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      say(`${signal}: stopping`);
+      void stopStarted().finally(() => process.exit(130));
+    });
+  }
+  started = await servicesUp(localServices(root, env), say);
+  const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
+  const outDir = path.resolve(root, options.outDir);
+  const logDir = path.join(outDir, `${stamp}-logs`);
+  mkdirSync(logDir, { recursive: true });
+  const jsonFile = path.join(outDir, `${stamp}.json`);
+  const mdFile = path.join(outDir, `${stamp}.md`);
+
+  const clickhouse = createClient({ url: env.CLICKHOUSE_URL });
+  const results: RunResults = {
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    machine: await describeMachine(root, clickhouse),
+    settings: {
+      durationS: options.steps[0]?.durationS ?? 0,
+      warmupS: options.warmupS,
+      catchUpSeconds: options.catchUpSeconds,
+      compression: options.compression,
+      windowSeconds: 10,
+      graceMs: 2000,
+      peers: options.peers,
+      seed: options.seed,
+    },
+    steps: [],
+    failures: [],
+  };
+  await clickhouse.close();
+  const load = results.machine.loadAverage[0];
+  say(
+    `${options.steps.length} step(s) of ${results.settings.durationS} s on ${results.machine.cpus} CPUs, ` +
+      `load average ${load}${load > 1 ? ' (other work is running: figures will be lower)' : ''}; logs in ${path.relative(root, logDir)}`,
+  );
+
+  const chDir = path.join(root, '.local', 'clickhouse');
+  try {
+    for (const [i, plan] of options.steps.entries()) {
+      const label = `step ${i + 1}/${options.steps.length}`;
+      say(`${label}: ${plan.rate} msgs/s over ${plan.symbols} symbols for ${plan.durationS} s`);
+      try {
+        const step = await runStep(
+          plan,
+          {
+            root,
+            brokers: env.KAFKA_BROKERS,
+            clickhouseUrl: env.CLICKHOUSE_URL,
+            compression: options.compression,
+            seed: options.seed,
+            windowSeconds: results.settings.windowSeconds,
+            graceMs: results.settings.graceMs,
+            warmupS: options.warmupS,
+            catchUpSeconds: options.catchUpSeconds,
+            peers: { kafkaEngine: options.peers.includes('kafka-engine'), naive: options.peers.includes('naive') },
+            logDir,
+            kafkaPid: readPid(path.join(root, '.local', 'kafka', 'kafka.pid')),
+            clickhousePid: readPid(path.join(chDir, 'clickhouse.pid')),
+            clickhouseErrorLog: path.join(chDir, 'log', 'error.log'),
+            say,
+          },
+          label,
+          `step${i + 1}-${plan.rate}`,
+        );
+        results.steps.push(step);
+        say(
+          `${label}: ${step.input.sustained ? 'sustained' : 'NOT sustained'} (${step.input.verdict}); ` +
+            `open p99 ${(step.latency.project.open.p99 / 1000).toFixed(2)} s, ` +
+            `final p99 ${(step.latency.project.finalAfterClose.p99 / 1000).toFixed(2)} s after close`,
+        );
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        results.failures.push({ plan, error: message });
+        say(`${label} failed: ${message}`);
+      }
+      writeAtomically(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+      writeAtomically(mdFile, renderMarkdown(results));
+    }
+  } finally {
+    await stopStarted();
+  }
+  results.finishedAt = new Date().toISOString();
+  writeAtomically(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+  writeAtomically(mdFile, renderMarkdown(results));
+  for (const check of checkTargets(results)) {
+    say(
+      `target: ${check.target}: ${check.met === undefined ? 'not measured' : check.met ? 'met' : 'MISSED'} (${check.detail})`,
+    );
+  }
+  say(`results: ${path.relative(root, jsonFile)} and ${path.relative(root, mdFile)}`);
+  if (results.failures.length > 0) process.exitCode = 1;
+}
+
+try {
+  const options = parseBenchOptions(process.argv.slice(2));
+  if (options.kind === 'help') console.log(USAGE);
+  else if (options.kind === 'micro') await runMicro(options, say, os.availableParallelism());
+  else await runMacro(options);
+} catch (error) {
+  if (error instanceof CliError) {
+    console.error(`bench: ${error.message} (npm run bench -- --help)`);
+    process.exit(2);
+  }
+  console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+}

@@ -1,0 +1,148 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import type { StepPlan } from './results.js';
+
+export const USAGE = `usage: npm run bench -- [--quick] [--steps 1k,5k,10k,20k,50k,100k] [--symbols N] [--duration S]
+                      [--warmup S] [--compression none|gzip|lz4|snappy|zstd] [--peers kafka-engine,naive|none]
+                      [--catchup-seconds S] [--seed N] [--out DIR]
+       npm run bench -- --micro [--quick]
+
+Each step runs the simulator at the given rate (frames/s, trades and depth diffs together)
+through producer -> Kafka -> aggregator -> ClickHouse on fresh topics and database, with
+ClickHouse's Kafka engine reading the same trades topic live; then the project, the Kafka
+engine and a naive one-INSERT-per-message consumer each read the stored trades topic alone
+(catch-up, up to --catchup-seconds each). Defaults: 6 steps of 60 s, 20 s catch-up;
+--quick: 2 steps (1k, 10k) of 15 s, 8 s catch-up.`;
+
+/** A command-line mistake; the message names the flag. */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+export type Peer = 'kafka-engine' | 'naive';
+
+export interface MacroOptions {
+  kind: 'macro';
+  steps: StepPlan[];
+  warmupS: number;
+  compression: 'none' | 'gzip' | 'lz4' | 'snappy' | 'zstd';
+  peers: Peer[];
+  catchUpSeconds: number;
+  seed: number;
+  outDir: string;
+}
+
+export interface MicroOptions {
+  kind: 'micro';
+  quick: boolean;
+}
+
+export type BenchOptions = MacroOptions | MicroOptions | { kind: 'help' };
+
+const DEFAULT_RATES = [1_000, 5_000, 10_000, 20_000, 50_000, 100_000];
+const QUICK_RATES = [1_000, 10_000];
+
+/** Symbols for a rate when not given: more symbols for busier markets, as on Binance. */
+export function defaultSymbols(rate: number): number {
+  if (rate <= 1_000) return 50;
+  if (rate <= 5_000) return 100;
+  if (rate <= 20_000) return 200;
+  return 400;
+}
+
+const rateText = /^(\d+(?:\.\d+)?)(k?)$/i;
+
+function parseRate(text: string): number {
+  const match = rateText.exec(text.trim());
+  if (!match) throw new CliError(`--steps: expected rates like 1k,5k,20000, got ${JSON.stringify(text)}`);
+  const rate = Math.round(Number(match[1]) * (match[2] ? 1000 : 1));
+  if (rate < 10) throw new CliError(`--steps: a rate must be at least 10 frames/s, got ${JSON.stringify(text)}`);
+  return rate;
+}
+
+function parseWith<T>(flag: string, schema: z.ZodType<T>, value: string | undefined, fallback: T, expected: string): T {
+  if (value === undefined) return fallback;
+  const result = schema.safeParse(value);
+  if (!result.success) throw new CliError(`--${flag}: expected ${expected}, got ${JSON.stringify(value)}`);
+  return result.data;
+}
+
+const positive = z.coerce.number().int().positive();
+
+export function parseBenchOptions(argv: readonly string[]): BenchOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        micro: { type: 'boolean' },
+        quick: { type: 'boolean' },
+        steps: { type: 'string' },
+        symbols: { type: 'string' },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        compression: { type: 'string' },
+        peers: { type: 'string' },
+        'catchup-seconds': { type: 'string' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) return { kind: 'help' };
+  const quick = values.quick ?? false;
+  if (values.micro) {
+    const macroOnly = Object.keys(values).filter((k) => !['micro', 'quick'].includes(k));
+    if (macroOnly.length > 0) throw new CliError(`--${macroOnly[0]} does not apply to --micro`);
+    return { kind: 'micro', quick };
+  }
+  const rates =
+    values.steps === undefined ? (quick ? QUICK_RATES : DEFAULT_RATES) : values.steps.split(',').map(parseRate);
+  const symbols = parseWith('symbols', positive.max(1000), values.symbols, undefined, 'a symbol count 1..1000');
+  const durationS = parseWith('duration', positive.min(10), values.duration, quick ? 15 : 60, 'seconds, at least 10');
+  const warmupS = parseWith('warmup', z.coerce.number().int().min(0), values.warmup, 5, 'seconds');
+  if (warmupS >= durationS)
+    throw new CliError(`--warmup: ${warmupS} s leaves nothing of a ${durationS} s step to measure`);
+  const steps = rates.map((rate) => {
+    const count = symbols ?? Math.min(defaultSymbols(rate), Math.floor(rate / 10));
+    if (rate < 10 * count) {
+      throw new CliError(
+        `--symbols: ${count} symbols need at least ${10 * count} frames/s (one depth diff each per 100 ms)`,
+      );
+    }
+    return { rate, symbols: count, durationS };
+  });
+  const compression = parseWith(
+    'compression',
+    z.enum(['none', 'gzip', 'lz4', 'snappy', 'zstd']),
+    values.compression,
+    'none',
+    'none, gzip, lz4, snappy or zstd',
+  );
+  let peers: Peer[] = ['kafka-engine', 'naive'];
+  if (values.peers !== undefined) {
+    const list = values.peers === 'none' ? [] : values.peers.split(',').map((p) => p.trim());
+    const parsed = z.array(z.enum(['kafka-engine', 'naive'])).safeParse(list);
+    if (!parsed.success) {
+      throw new CliError(
+        `--peers: expected kafka-engine, naive (comma-separated) or none, got ${JSON.stringify(values.peers)}`,
+      );
+    }
+    peers = [...new Set(parsed.data)];
+  }
+  return {
+    kind: 'macro',
+    steps,
+    warmupS,
+    compression,
+    peers,
+    catchUpSeconds: parseWith('catchup-seconds', positive, values['catchup-seconds'], quick ? 8 : 20, 'seconds'),
+    seed: parseWith('seed', z.coerce.number().int(), values.seed, 1, 'an integer'),
+    outDir: values.out ?? 'bench/results',
+  };
+}

@@ -1,0 +1,139 @@
+import type { Distribution } from './percentiles.js';
+import type { CatchUpFigures, RunResults, StepResult } from './results.js';
+import { checkTargets } from './targets.js';
+import type { WindowComparison } from './window-compare.js';
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const sec = (ms: number): string => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : '∞');
+const mib = (bytes: number): string => `${Math.round(bytes / 1024 ** 2)}`;
+
+function pair(d: Distribution | undefined): string {
+  if (!d || d.count === 0) return '–';
+  return `${sec(d.p50)} / ${sec(d.p99)}${d.missing > 0 ? ` (${d.missing} never)` : ''}`;
+}
+
+function ratio(own: number, peer: number | undefined): string {
+  if (peer === undefined || peer === 0 || own === 0) return '–';
+  return `x${(own / peer).toFixed(1)}`;
+}
+
+function windowsCell(c: (WindowComparison & { naiveTrades?: number }) | null): string {
+  if (!c) return '–';
+  if (c.compared === 0) return 'none to compare';
+  const same = c.compared === c.equal && c.extra === 0;
+  const text = `${c.equal}/${c.compared} equal`;
+  return same ? text : `**${text}**, ${c.missing} missing, ${c.different} differ, ${c.extra} extra`;
+}
+
+function cpu(step: StepResult, name: string): string {
+  const p = step.processes[name];
+  return p ? `${Math.round(p.cpuPercent)}` : '–';
+}
+
+function stepRow(s: StepResult): string {
+  const p = s.latency.project;
+  return (
+    `| ${int(s.plan.rate)} | ${s.plan.symbols} | ${int(s.input.simRate)} | ${int(s.input.processedRate)} | ` +
+    `${s.input.sustained ? 'yes' : '**no**'} | ${int(s.input.processedLag.slopePerS)} | ${pair(p.open)} | ` +
+    `${pair(p.finalAfterClose)} | ${cpu(s, 'sim')} / ${cpu(s, 'producer')} / ${cpu(s, 'aggregator')} / ` +
+    `${cpu(s, 'kafka')} / ${cpu(s, 'clickhouse')} | ${mib(s.stackRssBytes)} |`
+  );
+}
+
+function catchUpCell(own: CatchUpFigures, peer: CatchUpFigures, key: 'rate' | 'msgsPerCpuSecond'): string {
+  if (peer.status === 'off') return '–';
+  if (peer.status === 'error') return 'error (see notes)';
+  return peer === own ? int(own[key]) : `${int(peer[key])} (${ratio(own[key], peer[key])})`;
+}
+
+function peerRow(s: StepResult): string {
+  const { project, kafkaEngine, naive } = s.catchUp;
+  const engineLatency = s.latency.kafkaEngine;
+  const latencyRatio = engineLatency ? ` (${ratio(engineLatency.open.p99, s.latency.project.open.p99)})` : '';
+  return (
+    `| ${int(s.plan.rate)} | ${int(s.input.tradesInKafka)} | ${catchUpCell(project, project, 'rate')} | ` +
+    `${catchUpCell(project, kafkaEngine, 'rate')} | ${catchUpCell(project, naive, 'rate')} | ` +
+    `${catchUpCell(project, project, 'msgsPerCpuSecond')} | ${catchUpCell(project, kafkaEngine, 'msgsPerCpuSecond')} | ` +
+    `${catchUpCell(project, naive, 'msgsPerCpuSecond')} | ${pair(engineLatency?.open)}${latencyRatio} | ` +
+    `${pair(engineLatency?.completeAfterClose)} | ${windowsCell(s.windows.kafkaEngine)} | ${windowsCell(s.windows.naive)} |`
+  );
+}
+
+/** The run as markdown: machine, targets, the step table, the peers table, and what went wrong. */
+export function renderMarkdown(results: RunResults): string {
+  const m = results.machine;
+  const lines: string[] = [];
+  lines.push(`# candleflow benchmark, ${results.startedAt}`, '');
+  lines.push(
+    `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${(m.memoryBytes / 1024 ** 3).toFixed(1)} GiB RAM, ` +
+      `load average at start ${m.loadAverage.join(' / ')}; Node ${m.node}, ClickHouse ${m.clickhouse}, Kafka ${m.kafka}.`,
+    `Steps of ${results.settings.durationS} s (first ${results.settings.warmupS} s not measured), ` +
+      `Kafka compression ${results.settings.compression}, ${results.settings.windowSeconds} s windows, ` +
+      `${results.settings.graceMs} ms grace, peers: ${results.settings.peers.join(', ') || 'none'}.`,
+    '',
+  );
+  lines.push('## Targets', '', '| target | met | measured |', '| --- | --- | --- |');
+  for (const check of checkTargets(results)) {
+    const met = check.met === undefined ? 'not measured' : check.met ? 'yes' : '**no**';
+    lines.push(`| ${check.target} | ${met} | ${check.detail} |`);
+  }
+  lines.push(
+    '',
+    '## The project, per step',
+    '',
+    'Rates in msgs/s (trades and depth diffs); latencies in seconds, p50 / p99; CPU in % of one core ' +
+      '(sim / producer / aggregator / Kafka / ClickHouse) over the measured part; stack RSS in MiB, each process at its largest.',
+    '',
+    '| target rate | symbols | input | end to end | sustained | backlog growth /s | trade → open row | window close → final row | CPU % | stack RSS |',
+    '| ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const step of results.steps) lines.push(stepRow(step));
+  if (results.steps.some((s) => s.catchUp.kafkaEngine.status !== 'off' || s.catchUp.naive.status !== 'off')) {
+    lines.push(
+      '',
+      '## Peers on the same topic',
+      '',
+      `Catch-up: after the live run, each implementation reads the step's stored trades topic alone, from its ` +
+        `start, for up to ${results.settings.catchUpSeconds} s (the project with an empty depth topic). Rates in ` +
+        'trades/s; CPU per trade as trades per CPU-second (project: aggregator + ClickHouse HTTP/merge threads; ' +
+        'Kafka engine: ClickHouse schedule-pool + librdkafka threads; naive: its process + all of ClickHouse); ' +
+        "xN = the project's figure / the peer's. Latencies are from the live run (seconds, p50 / p99; the ratio " +
+        "is the engine's p99 / the project's). Windows: the live run's, compared with the project's final windows " +
+        '(counts, ids and OHLC exact, volumes within 1e-9); the naive consumer only on windows it read in full.',
+      '',
+      '| rate | trades | catch-up trades/s: project | Kafka engine | naive | trades per CPU-s: project | Kafka engine | naive | live Kafka engine: trade → row | window close → complete | windows: Kafka engine | windows: naive |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    );
+    for (const step of results.steps) lines.push(peerRow(step));
+  }
+  const problems: string[] = [];
+  for (const s of results.steps) {
+    const label = `${int(s.plan.rate)}/s`;
+    if (!s.input.sustained) problems.push(`${label}: not sustained: ${s.input.verdict}`);
+    if (s.liveKafkaEngine.error) problems.push(`${label}: ClickHouse Kafka engine (live): ${s.liveKafkaEngine.error}`);
+    for (const [name, c] of [
+      ['project', s.catchUp.project],
+      ['Kafka engine', s.catchUp.kafkaEngine],
+      ['naive', s.catchUp.naive],
+    ] as const) {
+      if (c.error) problems.push(`${label}: ${name} catch-up: ${c.error}`);
+      if (c.insertErrors)
+        problems.push(`${label}: ${name}: ${c.insertErrors} failed inserts, last: ${c.lastInsertError ?? '?'}`);
+    }
+    for (const [name, c] of [
+      ['Kafka engine', s.windows.kafkaEngine],
+      ['naive', s.windows.naive],
+    ] as const) {
+      for (const e of c?.examples ?? []) {
+        problems.push(`${label}: ${name} window ${e.window}: ${e.field} expected ${e.expected}, got ${e.actual}`);
+      }
+    }
+    for (const note of s.notes) problems.push(`${label}: ${note}`);
+  }
+  for (const f of results.failures) problems.push(`${int(f.plan.rate)}/s: step failed: ${f.error}`);
+  if (problems.length > 0) {
+    lines.push('', '## Notes', '');
+    for (const p of problems) lines.push(`- ${p.replace(/\n/g, ' ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

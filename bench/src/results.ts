@@ -1,0 +1,148 @@
+import type { Distribution } from './percentiles.js';
+import type { WindowComparison } from './window-compare.js';
+
+export interface StepPlan {
+  /** Frames per second the simulator is asked for (trades and depth diffs together). */
+  rate: number;
+  symbols: number;
+  durationS: number;
+}
+
+/** One per-second sample of the live phase. */
+export interface SeriesPoint {
+  /** Seconds since the simulator started sending. */
+  t: number;
+  simFrames: number;
+  /** Messages on the trades and depth topics. */
+  kafkaMessages: number;
+  /** Messages the aggregator has processed (its own metric). */
+  processed: number;
+  /** Messages the aggregator's group has committed. */
+  committed: number;
+}
+
+export interface ProcessFigures {
+  /** Over the measured part of the live phase; 100 = one core. */
+  cpuPercent: number;
+  /** Largest resident set seen during the step. */
+  maxRssBytes: number;
+}
+
+export interface Efficiency {
+  messages: number;
+  cpuSeconds: number;
+  /** Messages per CPU-second (higher is better). */
+  msgsPerCpuSecond: number;
+  /** What the CPU-seconds cover. */
+  cpuOf: string;
+}
+
+/** One implementation alone on a step's stored trades topic, reading from its start for a bounded time. */
+export interface CatchUpFigures {
+  status: 'ok' | 'error' | 'off';
+  error?: string;
+  /** Trades read (and windowed) while measured. */
+  messages: number;
+  seconds: number;
+  /** Trades per second. */
+  rate: number;
+  cpuSeconds: number;
+  /** Trades per CPU-second (higher is better). */
+  msgsPerCpuSecond: number;
+  /** What the CPU-seconds cover. */
+  cpuOf: string;
+  insertErrors?: number;
+  lastInsertError?: string;
+}
+
+export interface ProjectLatency {
+  /** Trade time -> a window row holding the trade readable (open or final). */
+  open: Distribution;
+  /** Window end + grace -> the final row readable, per window. */
+  finalAfterClose: Distribution;
+  /** Trade time -> its window's final row readable. */
+  finalFromTrade: Distribution;
+}
+
+export interface KafkaEngineLatency {
+  /** Trade time -> a partial aggregate holding the trade readable. */
+  open: Distribution;
+  /** Window end + grace -> all of the window's trades readable (the engine has no final rows). */
+  completeAfterClose: Distribution;
+  completeFromTrade: Distribution;
+}
+
+export interface StepResult {
+  plan: StepPlan;
+  warmupS: number;
+  names: { tradesTopic: string; depthTopic: string; database: string; group: string };
+  input: {
+    /** Rates over the measured part of the live phase (after warm-up), msgs/s. */
+    simRate: number;
+    kafkaRate: number;
+    processedRate: number;
+    simFrames: number;
+    tradesInKafka: number;
+    depthInKafka: number;
+    sustained: boolean;
+    /** Why the step counts as sustained or not. */
+    verdict: string;
+    /** Messages on the topics not yet processed by the aggregator. */
+    processedLag: { atStart: number; atEnd: number; max: number; slopePerS: number };
+    /** Messages on the topics past the group's committed offsets. */
+    committedLag: { max: number; atEnd: number };
+    producerDropped: number;
+    aggregatorPauses: number;
+    lateTrades: number;
+    deadLetters: number;
+    /** Seconds from the end of input until every message was processed and every window final. */
+    drainS: number | null;
+  };
+  latency: { project: ProjectLatency; kafkaEngine: KafkaEngineLatency | null; sampledTrades: number };
+  processes: Record<string, ProcessFigures>;
+  /** sim + producer + aggregator + Kafka + ClickHouse, each at its largest. */
+  stackRssBytes: number;
+  /** Messages per CPU-second in the live run (project: trades and depth; Kafka engine: trades). */
+  liveEfficiency: { project: Efficiency; projectConsumerOnly: Efficiency; kafkaEngine: Efficiency | null };
+  /** The three alone on the step's trades topic, one after the other: the like-for-like comparison. */
+  catchUp: { project: CatchUpFigures; kafkaEngine: CatchUpFigures; naive: CatchUpFigures };
+  windows: {
+    project: number;
+    /** Trades counted in the project's final windows (every trade once: equals tradesInKafka). */
+    projectTrades: number;
+    kafkaEngine: WindowComparison | null;
+    naive: (WindowComparison & { naiveTrades: number }) | null;
+  };
+  /** ClickHouse's Kafka engine in the live run. */
+  liveKafkaEngine: { status: 'ok' | 'error' | 'off'; error?: string; consumed: number; drainS: number | null };
+  series: SeriesPoint[];
+  notes: string[];
+}
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryBytes: number;
+  loadAverage: [number, number, number];
+  node: string;
+  clickhouse: string;
+  kafka: string;
+}
+
+export interface RunResults {
+  startedAt: string;
+  finishedAt: string | null;
+  machine: Machine;
+  settings: {
+    durationS: number;
+    warmupS: number;
+    catchUpSeconds: number;
+    compression: string;
+    windowSeconds: number;
+    graceMs: number;
+    peers: string[];
+    seed: number;
+  };
+  steps: StepResult[];
+  failures: { plan: StepPlan; error: string }[];
+}
