@@ -28,13 +28,35 @@ after(async () => {
 
 const partitionsOf = (aggregator: Aggregator): number => Number(aggregator.health().checks.partitions ?? 0);
 
-test('two instances in one group, one stopped half-way: the same rows as one instance', async () => {
+const openWindows = async (): Promise<number> => {
+  const [row] = await queryRows<{ n: string }>(
+    env,
+    `SELECT count() AS n FROM ${env.db}.trade_windows FINAL WHERE is_final = 0`,
+  );
+  return Number(row?.n ?? 0);
+};
+
+/** Waits until `count` trades are stored and some windows are still open. */
+async function writtenWithOpenWindows(count: number): Promise<void> {
+  await waitUntil(
+    `${count} trades written, with windows still open`,
+    async () => (await countFinal(env, 'trades').catch(() => 0)) === count && (await openWindows().catch(() => 0)) > 0,
+    { timeoutMs: 60_000 },
+  );
+}
+
+test('a second instance joins mid-stream and the first leaves: the same rows as one instance', async () => {
   const symbols = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'SOLUSDT', 'XRPUSDT', 'ADAUSDT'];
-  const trades = syntheticTrades({ seed: 31, count: 4000, symbols });
+  const trades = syntheticTrades({ seed: 31, count: 4500, symbols });
   const messages = trades.map(tradeMessage);
 
+  // One instance alone, windows open...
   const first = await startAggregator(env.config);
   running.add(first);
+  await produce(env.producer, env.topics.trades, messages.slice(0, 1500));
+  await writtenWithOpenWindows(1500);
+
+  // ...a second joins: partitions with open windows move to it.
   const second = await startAggregator(env.config);
   running.add(second);
   await waitUntil(
@@ -42,30 +64,16 @@ test('two instances in one group, one stopped half-way: the same rows as one ins
     () => partitionsOf(first) > 0 && partitionsOf(second) > 0 && partitionsOf(first) + partitionsOf(second) === 8,
     { timeoutMs: 60_000, describe: () => `${partitionsOf(first)} + ${partitionsOf(second)}` },
   );
+  await produce(env.producer, env.topics.trades, messages.slice(1500, 3000));
+  await writtenWithOpenWindows(3000);
+  const handled = async (instance: Aggregator): Promise<number> =>
+    metricValue(instance.port, 'aggregator_messages_total', { topic: env.topics.trades });
+  assert.ok((await handled(second)) > 0, 'the second instance did part of the work');
 
-  await produce(env.producer, env.topics.trades, messages.slice(0, 2000));
-  const openWindows = async (): Promise<number> => {
-    const [row] = await queryRows<{ n: string }>(
-      env,
-      `SELECT count() AS n FROM ${env.db}.trade_windows FINAL WHERE is_final = 0`,
-    );
-    return Number(row?.n ?? 0);
-  };
-  await waitUntil(
-    'the first half written, with windows still open',
-    async () => (await countFinal(env, 'trades')) === 2000 && (await openWindows()) > 0,
-    { timeoutMs: 60_000 },
-  );
-  for (const instance of [first, second]) {
-    assert.ok(
-      (await metricValue(instance.port, 'aggregator_messages_total', { topic: env.topics.trades })) > 0,
-      'both instances did part of the work',
-    );
-  }
-
+  // ...and the first leaves, windows open: the second takes everything.
   await first.stop();
   running.delete(first);
-  await produce(env.producer, env.topics.trades, messages.slice(2000));
+  await produce(env.producer, env.topics.trades, messages.slice(3000));
 
   const expected = referenceWindows(trades, 10);
   const stored = await waitForFinalWindows(env, expected.length, 90_000);
