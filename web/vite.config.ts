@@ -1,11 +1,29 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { defineConfig } from 'vite';
+import { gzipSync } from 'node:zlib';
+import { defineConfig, type Plugin } from 'vite';
 
 const root = path.join(import.meta.dirname, 'client');
+
+/** Writes `file.gz` beside each text asset, for the server to send to browsers that accept gzip. */
+function precompress(): Plugin {
+  return {
+    name: 'candleflow-precompress',
+    apply: 'build',
+    writeBundle(options, bundle) {
+      for (const file of Object.keys(bundle)) {
+        if (!/\.(js|css|html|svg)$/.test(file) || options.dir === undefined) continue;
+        const full = path.join(options.dir, file);
+        writeFileSync(`${full}.gz`, gzipSync(readFileSync(full), { level: 9 }));
+      }
+    },
+  };
+}
 
 export default defineConfig({
   root,
   base: './',
+  plugins: [precompress()],
   build: {
     outDir: path.join(import.meta.dirname, 'dist', 'public'),
     emptyOutDir: true,

@@ -164,15 +164,27 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   });
 
   const indexFile = path.join(deps.staticDir, 'index.html');
+  const immutable = 'public, max-age=31536000, immutable';
+  // The build writes a gzipped copy of each asset; browsers that accept gzip get that.
+  app.use('/assets', (req, res, next) => {
+    const name = req.path.slice(1);
+    const gzipped = path.join(deps.staticDir, 'assets', `${name}.gz`);
+    if (!/^[\w.-]+$/.test(name) || !/\bgzip\b/.test(req.headers['accept-encoding'] ?? '') || !existsSync(gzipped)) {
+      next();
+      return;
+    }
+    res.type(path.extname(name));
+    res.setHeader('content-encoding', 'gzip');
+    res.setHeader('vary', 'accept-encoding');
+    res.setHeader('cache-control', immutable);
+    res.sendFile(gzipped);
+  });
   app.use(
     express.static(deps.staticDir, {
       index: 'index.html',
       setHeaders: (res, file) => {
         // Vite fingerprints everything under assets/; the page itself is always revalidated.
-        res.setHeader(
-          'cache-control',
-          file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
-        );
+        res.setHeader('cache-control', file.includes(`${path.sep}assets${path.sep}`) ? immutable : 'no-cache');
       },
     }),
   );

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from '@clickhouse/client';
 import WebSocket from 'ws';
@@ -21,7 +23,7 @@ import {
   tradeRows,
   windowRowBatches,
 } from './support/fixtures.js';
-import { startTestServer } from './support/test-server.js';
+import { standInScript, startTestServer } from './support/test-server.js';
 
 const database = uniqueName('web_api');
 const admin = createClient({ url: testClickhouseUrl });
@@ -255,6 +257,28 @@ describe('operations endpoints', () => {
     );
     assert.match(text, /web_http_request_duration_seconds_count\{[^}]*status="400"[^}]*\} [1-9]/);
     assert.match(text, /web_clickhouse_query_duration_seconds_count\{[^}]*outcome="ok"[^}]*\} [1-9]/);
+  });
+
+  test('assets go gzipped to browsers that accept it, as they are to others', async () => {
+    const fetchRaw = (encoding: string) =>
+      new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        http
+          .get(`${server.url}/assets/app-1234.js`, { headers: { 'accept-encoding': encoding } }, (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
+          })
+          .on('error', reject);
+      });
+    const gzipped = await fetchRaw('gzip, deflate, br');
+    assert.equal(gzipped.headers['content-encoding'], 'gzip');
+    assert.match(gzipped.headers['content-type'] ?? '', /javascript/);
+    assert.match(gzipped.headers['cache-control'] ?? '', /immutable/);
+    assert.equal(gunzipSync(gzipped.body).toString(), standInScript);
+    assert.ok(gzipped.body.length < standInScript.length / 5);
+    const plain = await fetchRaw('identity');
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.body.toString(), standInScript);
   });
 
   test('the page is served at /', async () => {

@@ -106,6 +106,13 @@ test('shows the candles and updates the chart in place every second', { timeout:
   assert.match(await text(page, '#last-price'), /^\d{2},\d{3}\.\d{2}$/);
   assert.match(await text(page, '#change-24h'), /^[+-][\d,.]+ [+-]\d+\.\d{2}%$/);
   await page.waitForSelector('.live-indicator[data-status="live"]');
+  const scriptBytes = await page.evaluate(() =>
+    performance
+      .getEntriesByType('resource')
+      .filter((e) => (e as PerformanceResourceTiming).initiatorType === 'script' || e.name.endsWith('.js'))
+      .reduce((sum, e) => sum + (e as PerformanceResourceTiming).encodedBodySize, 0),
+  );
+  assert.ok(scriptBytes > 100_000 && scriptBytes < 600 * 1024, `JavaScript over the wire: ${scriptBytes} bytes`);
 
   // The chart element must survive updates: Plotly.react redraws it in place.
   await page.evaluate(() => ((document.getElementById('price-chart') as unknown as { marker: number }).marker = 42));

@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { createLogger } from '@candleflow/common/logger';
 import { readWebConfig } from '../../server/config.js';
 import { startWebServer, type WebServer } from '../../server/web-server.js';
@@ -13,11 +14,19 @@ export interface TestServerOptions {
   staticDir?: string;
 }
 
+/** The stand-in page's script, `/assets/app-1234.js` (with its gzipped copy, as the build writes). */
+export const standInScript = 'console.log("candleflow");\n'.repeat(50);
+
 /** The web server on 127.0.0.1, an ephemeral port, quiet logs; the caller closes it. */
 export async function startTestServer(options: TestServerOptions): Promise<WebServer> {
   const standIn =
     options.staticDir === undefined ? mkdtempSync(path.join(tmpdir(), 'candleflow-web-static-')) : undefined;
-  if (standIn) writeFileSync(path.join(standIn, 'index.html'), '<!doctype html><title>candleflow</title>');
+  if (standIn) {
+    writeFileSync(path.join(standIn, 'index.html'), '<!doctype html><title>candleflow</title>');
+    mkdirSync(path.join(standIn, 'assets'));
+    writeFileSync(path.join(standIn, 'assets', 'app-1234.js'), standInScript);
+    writeFileSync(path.join(standIn, 'assets', 'app-1234.js.gz'), gzipSync(standInScript));
+  }
   const staticDir = options.staticDir ?? standIn ?? '';
   const config = readWebConfig({
     WEB_HOST: '127.0.0.1',
