@@ -84,6 +84,7 @@ export async function createTestEnv(
       await clickhouse.close();
       await producer.disconnect();
       await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+      await admin.deleteGroups([env.GROUP_ID ?? '']).catch(() => undefined);
       await admin.disconnect();
     },
   };
