@@ -97,7 +97,9 @@ export class MarketFeed {
   private async loadHistory(): Promise<void> {
     clearTimeout(this.retryTimer);
     const windowMs = windowSeconds * 1000;
-    const from = this.latestStart === undefined ? undefined : this.latestStart + windowMs - this.rangeMs;
+    // After an outage, the range ending with the newest candle held (the gap follows it).
+    const anchor = this.series.newest?.start ?? this.latestStart;
+    const from = anchor === undefined ? undefined : anchor + windowMs - this.rangeMs;
     const query = new URLSearchParams({ symbol: this.symbol });
     if (from !== undefined) query.set('from', String(from));
     try {

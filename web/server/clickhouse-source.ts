@@ -92,7 +92,7 @@ export class ClickhouseSource {
       let end = text.indexOf('\n', start);
       if (end === -1) end = text.length;
       const fields = text.slice(start, end).split('\t');
-      const row = fields.map(Number);
+      const row = fields.map((field) => (field === '' ? Number.NaN : Number(field)));
       if (row.length !== columns || row.some((n) => !Number.isFinite(n))) {
         throw new ClickhouseRowError(
           `unexpected row ${rows.length} from ClickHouse: ${text.slice(start, Math.min(end, start + 200))}`,

@@ -14,6 +14,7 @@ const recentLookbackMs = 120_000;
 /** Trades sent with each update that has a new trade. */
 const tradesPerUpdate = 30;
 const heartbeatMs = 30_000;
+const maxBufferedBytes = 1 << 20;
 const subscribeExample = '{"type":"subscribe","symbol":"BTCUSDT","depth":20}';
 
 interface Subscriber {
@@ -177,6 +178,8 @@ export class LiveHub {
     const newestTrade: Trade | undefined = trades[0];
     for (const sub of subs) {
       if (sub.symbol !== symbol || sub.socket.readyState !== WebSocket.OPEN) continue;
+      // A page that cannot keep up is skipped (nothing marked sent) until its socket drains.
+      if (sub.socket.bufferedAmount > maxBufferedBytes) continue;
       const windows = sub.candles.take(candles);
       const tradeMoved = newestTrade !== undefined && newestTrade.id !== sub.sentTradeId;
       const bookMoved = book !== undefined && book.lastUpdateId !== sub.sentBookId;
