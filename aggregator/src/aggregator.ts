@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { Kafka, logLevel, Partitioners, type logCreator } from 'kafkajs';
 import { migrate } from '@candleflow/common/clickhouse-migrations';
+import { registerLz4Codec } from '@candleflow/common/kafkajs-lz4';
 import { createLogger, type Logger } from '@candleflow/common/logger';
 import { createRegistry, startOpsServer, type HealthReport } from '@candleflow/common/ops-server';
 import { writeBatch } from './batch-writer.js';
@@ -98,6 +99,8 @@ export async function startAggregator(
   const topics = { trades: config.TOPIC_TRADES, depth: config.TOPIC_DEPTH };
   const processor = new MessageProcessor(topics, engine, accumulator, metrics);
 
+  // The producer's batches are lz4-compressed.
+  registerLz4Codec();
   const kafka = new Kafka({
     clientId: 'candleflow-aggregator',
     brokers: config.KAFKA_BROKERS,

@@ -30,6 +30,20 @@ test('migrate creates every contract table once, and a second run applies nothin
   ).json<{ name: string }>();
   assert.deepEqual(
     tables.map((t) => t.name),
-    ['orderbook_snapshots', 'orderbook_updates', 'schema_migrations', 'trade_windows', 'trades'],
+    [
+      'orderbook_snapshots',
+      'orderbook_snapshots_input',
+      'orderbook_snapshots_input_mv',
+      'orderbook_updates',
+      'orderbook_updates_input',
+      'orderbook_updates_input_mv',
+      'schema_migrations',
+      'trade_windows',
+      'trade_windows_input',
+      'trade_windows_input_mv',
+      'trades',
+      'trades_input',
+      'trades_input_mv',
+    ],
   );
 });
