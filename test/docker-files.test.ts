@@ -104,3 +104,12 @@ test('images build from node:20 slim, install with npm ci, and run as a non-root
   for (const entry of ['**/node_modules', '.local', '.git'])
     assert.ok(ignored.includes(entry), `.dockerignore: ${entry}`);
 });
+
+test('every variable a service reads is documented in .env.example', () => {
+  const configs = ['producer/src/config.ts', 'aggregator/src/config.ts', 'web/server/config.ts', 'common/src/env.ts'];
+  const read = configs.flatMap((file) =>
+    [...readFileSync(path.join(root, file), 'utf8').matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]),
+  );
+  const missing = [...new Set(read)].filter((v) => v !== undefined && !documented.has(v));
+  assert.deepEqual(missing, [], `not in .env.example: ${missing.join(', ')}`);
+});
