@@ -29,6 +29,16 @@ function toCandle(r: number[]): Candle {
   };
 }
 
+/** One candle's JSON from its TabSeparated line, keys as in `toCandle`. */
+function candleJson(line: string): string {
+  const f = line.split('\t');
+  return (
+    `{"start":${f[0]}000,"open":${f[1]},"high":${f[2]},"low":${f[3]},"close":${f[4]},"volume":${f[5]},` +
+    `"quoteVolume":${f[6]},"vwap":${f[7]},"trades":${f[8]},"buyVolume":${f[9]},"sellVolume":${f[10]},` +
+    `"firstTradeId":${f[11]},"lastTradeId":${f[12]},"isFinal":${f[13] === '1'}}`
+  );
+}
+
 const candleColumns = sql`toUInt32(window_start) AS start_s, open, high, low, close, volume, quote_volume, vwap,
   trades, buy_volume, sell_volume, first_trade_id, last_trade_id, is_final`;
 
@@ -125,15 +135,20 @@ export class MarketReader {
     return startMs;
   }
 
-  /** Windows overlapping `[fromMs, toMs)`, one row each (FINAL), oldest first. */
-  async windows(symbol: string, fromMs: number, toMs: number): Promise<Candle[]> {
-    const rows = await this.source.numberRows(
+  /**
+   * The windows overlapping `[fromMs, toMs)`, one row each (FINAL), oldest first, as the
+   * JSON text of the API's candle array, written straight from ClickHouse's (checked)
+   * number text: no conversion to numbers and back, which is most of the server's work
+   * for a long range.
+   */
+  async windowsJson(symbol: string, fromMs: number, toMs: number): Promise<{ count: number; json: string }> {
+    const lines = await this.source.numericLines(
       sql`SELECT ${candleColumns} FROM trade_windows FINAL
         WHERE symbol = ${symbol} AND window_start >= ${at(windowStartOf(fromMs))} AND window_start < ${at(toMs)}
         ORDER BY window_start`,
       candleColumnCount,
     );
-    return rows.map(toCandle);
+    return { count: lines.length, json: `[${lines.map(candleJson).join(',')}]` };
   }
 
   /** The windows of the last `lookbackMs` before (and including) the symbol's latest one. */
