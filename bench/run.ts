@@ -96,6 +96,7 @@ async function runMacro(options: MacroOptions): Promise<void> {
             graceMs: results.settings.graceMs,
             warmupS: options.warmupS,
             catchUpSeconds: options.catchUpSeconds,
+            catchUpAll: true,
             peers: { kafkaEngine: options.peers.includes('kafka-engine'), naive: options.peers.includes('naive') },
             logDir,
             kafkaPid: readPid(path.join(root, '.local', 'kafka', 'kafka.pid')),

@@ -7,6 +7,8 @@ export interface ServiceProcessOptions {
   /** A TypeScript entry, run as `node --conditions=source --import tsx <entry>`. */
   entry: string;
   args?: string[];
+  /** Options for node itself, before the entry. */
+  nodeArgs?: string[];
   /** Added to (and overriding) the bench's own environment. */
   env?: Record<string, string>;
   cwd: string;
@@ -45,7 +47,7 @@ export class ServiceProcess {
     const log = createWriteStream(options.logFile, { flags: 'a' });
     this.child = spawn(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', options.entry, ...(options.args ?? [])],
+      [...(options.nodeArgs ?? []), '--conditions=source', '--import', 'tsx', options.entry, ...(options.args ?? [])],
       {
         cwd: options.cwd,
         env: { ...process.env, ...options.env },

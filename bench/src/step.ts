@@ -41,6 +41,8 @@ export interface BenchContext {
   warmupS: number;
   /** Longest each implementation reads the stored topic in the catch-up comparison. */
   catchUpSeconds: number;
+  /** Whether the project and the Kafka engine also run the catch-up (the naive consumer always does, if on). */
+  catchUpAll: boolean;
   peers: { kafkaEngine: boolean; naive: boolean };
   logDir: string;
   kafkaPid: number | undefined;
@@ -431,10 +433,11 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
     };
     ctx.say(`${label}: catch-up on the ${tradesInKafka} stored trades, each alone for up to ${ctx.catchUpSeconds} s`);
     const catchUp = {
-      project: await projectCatchUp(setup, names.catchUpGroup).catch(failed),
-      kafkaEngine: ctx.peers.kafkaEngine
-        ? await kafkaEngineCatchUp(setup, names.catchUpKafkaEngineGroup).catch(failed)
-        : off,
+      project: ctx.catchUpAll ? await projectCatchUp(setup, names.catchUpGroup).catch(failed) : off,
+      kafkaEngine:
+        ctx.catchUpAll && ctx.peers.kafkaEngine
+          ? await kafkaEngineCatchUp(setup, names.catchUpKafkaEngineGroup).catch(failed)
+          : off,
       naive: ctx.peers.naive ? await naiveCatchUp(setup, names.naiveGroup).catch(failed) : off,
     };
 
