@@ -3,7 +3,8 @@
  * with 30 days of 10 s windows for 20 symbols (5 184 000 rows), generated inside
  * ClickHouse with INSERT ... SELECT from numbers(). The last 6 hours also get the
  * earlier, still-open versions of each window, as the aggregator writes them, so reads
- * with FINAL have rewrites to collapse. Re-running replaces the data.
+ * with FINAL have rewrites to collapse. Months before the current one are merged, as
+ * background merges would have left them after 30 days. Re-running replaces the data.
  *
  * Options: --database NAME (or BENCH_DB), CLICKHOUSE_URL / USER / PASSWORD from the environment.
  */
@@ -90,6 +91,20 @@ await client.command({ query: insertWindows(true, 0) });
 const recent = 6 * 360;
 console.log(`adding the open versions of the last ${recent} windows per symbol...`);
 await client.command({ query: insertWindows(false, perSymbol - recent) });
+// Thirty days of running leave the older months merged into few parts by ClickHouse's
+// background merges; do now what time would have done. The current month keeps its parts.
+const partitions = await (
+  await client.query({
+    query: `SELECT DISTINCT partition FROM system.parts
+      WHERE database = ${stringLiteral(database)} AND table = 'trade_windows' AND active ORDER BY partition`,
+    format: 'JSONEachRow',
+  })
+).json<{ partition: string }>();
+for (const { partition } of partitions.slice(0, -1)) {
+  if (!/^\d{6}$/.test(partition)) throw new Error(`unexpected partition ${partition}`);
+  console.log(`merging partition ${partition}...`);
+  await client.command({ query: `OPTIMIZE TABLE trade_windows PARTITION ${partition} FINAL` });
+}
 const [stats] = await (
   await client.query({
     query: `SELECT count() AS rows, uniqExact(symbol) AS symbols, toUInt32(min(window_start)) AS first_s, toUInt32(max(window_start)) AS last_s,

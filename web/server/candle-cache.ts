@@ -6,7 +6,7 @@ const windowMs = windowSeconds * 1000;
 export interface CandleCacheOptions {
   /** How far before a symbol's latest window the cache holds every candle. */
   spanMs?: number;
-  /** Candles older than this are brought up to date before they are served. */
+  /** Candles are never served more than this behind ClickHouse (refreshed in the background from half of it). */
   maxAgeMs?: number;
   /** How far back each catch-up looks for new and rewritten windows. */
   catchUpMs?: number;
@@ -42,8 +42,8 @@ function lowerBound(candles: readonly Candle[], start: number): number {
 /**
  * The last hours of candles of the symbols people look at, in memory, so the page's
  * usual request (the range ending now) costs no ClickHouse read. Kept current the way
- * the live pushes are: served candles are at most `maxAgeMs` behind ClickHouse, the
- * recent windows are re-read then, and the whole span again every `reloadMs`.
+ * the live pushes are: served candles are at most `maxAgeMs` (2 s) behind ClickHouse, by
+ * re-reading the recent windows, and the whole span again every `reloadMs`.
  * Ranges reaching further back than the span go to ClickHouse.
  */
 export class CandleCache {
@@ -59,7 +59,7 @@ export class CandleCache {
     options: CandleCacheOptions = {},
   ) {
     this.spanMs = options.spanMs ?? 6 * 3600_000 + 5 * 60_000;
-    this.maxAgeMs = options.maxAgeMs ?? 1000;
+    this.maxAgeMs = options.maxAgeMs ?? 2000;
     this.catchUpMs = options.catchUpMs ?? 120_000;
     this.reloadMs = options.reloadMs ?? 60_000;
     this.idleMs = options.idleMs ?? 5 * 60_000;
@@ -84,7 +84,10 @@ export class CandleCache {
       entry = await this.load(symbol, latest);
     }
     entry.usedAt = now;
-    if (now - entry.refreshedAt >= this.maxAgeMs) await this.refresh(symbol, entry);
+    // Past half the allowed age, catch up in the background; past it, wait for the catch-up.
+    const age = now - entry.refreshedAt;
+    if (age >= this.maxAgeMs) await this.refresh(symbol, entry);
+    else if (age >= this.maxAgeMs / 2) void this.refresh(symbol, entry).catch(() => undefined);
     if (now - entry.reloadedAt >= this.reloadMs) this.reloadInBackground(symbol, entry);
     const fromMs = from(entry.latest);
     if (fromMs < entry.latest - this.spanMs) return undefined;

@@ -352,7 +352,7 @@ describe('WebSocket /ws', () => {
       assert.deepEqual(change.windows, [{ ...rewritten, isFinal: true }, next]);
       assert.equal(change.trades, null, 'no new trade, so no trades');
       assert.equal(change.book, null, 'the book did not move');
-      // The API serves recent candles from memory, at most a second behind ClickHouse.
+      // The API serves recent candles from memory, at most two seconds behind ClickHouse.
       const latestTwo = await waitUntil(
         'the API to show the new windows',
         async () => {
