@@ -47,6 +47,8 @@ function run(name: string, script: string, args: string[], extraEnv: Record<stri
     cwd: root,
     env: { ...process.env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: Ctrl-C reaches only this script, which stops each child once.
+    detached: true,
   });
   children.set(name, child);
   for (const stream of [child.stdout, child.stderr]) {
@@ -77,8 +79,11 @@ async function waitHealthy(name: string, url: string, timeoutMs: number): Promis
   );
 }
 
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
+let shuttingDown: Promise<never> | undefined;
+
+/** Stops every child (SIGTERM, SIGKILL after 15 s), then the services this script started. Runs once. */
+function shutdown(code: number): Promise<never> {
+  shuttingDown ??= (async () => {
     stopping = true;
     say('stopping...');
     const exits = [...children.entries()].map(
@@ -95,12 +100,17 @@ async function shutdown(code: number): Promise<never> {
     );
     await Promise.all(exits);
     await servicesDown(started, say);
-  }
-  process.exit(code);
+    process.exit(code);
+  })();
+  return shuttingDown;
 }
 
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
+// Should this script die some other way, its children must not outlive it.
+process.on('exit', () => {
+  for (const child of children.values()) child.kill('SIGKILL');
+});
 
 try {
   const t0 = Date.now();
