@@ -43,6 +43,9 @@ export interface CatchUpSetup {
   meter: ProcessMeter;
   seconds: number;
   logFile: (name: string) => string;
+  /** Extra settings for the aggregator (the bench's own win). */
+  serviceEnv: Record<string, string>;
+  aggregatorNodeArgs: string[];
 }
 
 const POLL_MS = 250;
@@ -86,7 +89,9 @@ export async function projectCatchUp(setup: CatchUpSetup, groupId: string): Prom
     entry: 'aggregator/src/main.ts',
     cwd: setup.root,
     logFile: setup.logFile('aggregator-catchup'),
+    nodeArgs: setup.aggregatorNodeArgs,
     env: {
+      ...setup.serviceEnv,
       KAFKA_BROKERS: setup.brokers.join(','),
       TOPIC_TRADES: setup.tradesTopic,
       TOPIC_DEPTH: setup.emptyTopic,

@@ -5,6 +5,7 @@ import type { StepPlan } from './results.js';
 export const USAGE = `usage: npm run bench -- [--quick] [--steps 1k,5k,10k,20k,50k,100k] [--symbols N] [--duration S]
                       [--warmup S] [--compression none|gzip|lz4|snappy|zstd] [--peers kafka-engine,naive|none]
                       [--catchup-seconds S] [--seed N] [--out DIR]
+                      [--profile sim,producer,aggregator] [--env KEY=VALUE ...]
        npm run bench -- --micro [--quick]
 
 Each step runs the simulator at the given rate (frames/s, trades and depth diffs together)
@@ -12,7 +13,9 @@ through producer -> Kafka -> aggregator -> ClickHouse on fresh topics and databa
 ClickHouse's Kafka engine reading the same trades topic live; then the project, the Kafka
 engine and a naive one-INSERT-per-message consumer each read the stored trades topic alone
 (catch-up, up to --catchup-seconds each). Defaults: 6 steps of 60 s, 20 s catch-up;
---quick: 2 steps (1k, 10k) of 15 s, 8 s catch-up.`;
+--quick: 2 steps (1k, 10k) of 15 s, 8 s catch-up.
+--profile runs those processes under node --cpu-prof and summarises where their time went;
+--env passes a setting to the producer and the aggregator (e.g. --env WINDOW_EMIT_MS=250).`;
 
 /** A command-line mistake; the message names the flag. */
 export class CliError extends Error {
@@ -20,6 +23,7 @@ export class CliError extends Error {
 }
 
 export type Peer = 'kafka-engine' | 'naive';
+export type ProfiledProcess = 'sim' | 'producer' | 'aggregator';
 
 export interface MacroOptions {
   kind: 'macro';
@@ -30,6 +34,9 @@ export interface MacroOptions {
   catchUpSeconds: number;
   seed: number;
   outDir: string;
+  profile: ProfiledProcess[];
+  /** Extra environment for the producer and the aggregator. */
+  serviceEnv: Record<string, string>;
 }
 
 export interface MicroOptions {
@@ -88,6 +95,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         'catchup-seconds': { type: 'string' },
         seed: { type: 'string' },
         out: { type: 'string' },
+        profile: { type: 'string' },
+        env: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -135,6 +144,24 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     }
     peers = [...new Set(parsed.data)];
   }
+  let profile: ProfiledProcess[] = [];
+  if (values.profile !== undefined) {
+    const parsed = z
+      .array(z.enum(['sim', 'producer', 'aggregator']))
+      .safeParse(values.profile.split(',').map((p) => p.trim()));
+    if (!parsed.success) {
+      throw new CliError(
+        `--profile: expected sim, producer, aggregator (comma-separated), got ${JSON.stringify(values.profile)}`,
+      );
+    }
+    profile = [...new Set(parsed.data)];
+  }
+  const serviceEnv: Record<string, string> = {};
+  for (const pair of values.env ?? []) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
+    if (!match?.[1]) throw new CliError(`--env: expected KEY=VALUE, got ${JSON.stringify(pair)}`);
+    serviceEnv[match[1]] = match[2] ?? '';
+  }
   return {
     kind: 'macro',
     steps,
@@ -144,5 +171,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     catchUpSeconds: parseWith('catchup-seconds', positive, values['catchup-seconds'], quick ? 8 : 20, 'seconds'),
     seed: parseWith('seed', z.coerce.number().int(), values.seed, 1, 'an integer'),
     outDir: values.out ?? 'bench/results',
+    profile,
+    serviceEnv,
   };
 }

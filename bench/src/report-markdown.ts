@@ -69,7 +69,12 @@ export function renderMarkdown(results: RunResults): string {
       `load average at start ${m.loadAverage.join(' / ')}; Node ${m.node}, ClickHouse ${m.clickhouse}, Kafka ${m.kafka}.`,
     `Steps of ${results.settings.durationS} s (first ${results.settings.warmupS} s not measured), ` +
       `Kafka compression ${results.settings.compression}, ${results.settings.windowSeconds} s windows, ` +
-      `${results.settings.graceMs} ms grace, peers: ${results.settings.peers.join(', ') || 'none'}.`,
+      `${results.settings.graceMs} ms grace, peers: ${results.settings.peers.join(', ') || 'none'}` +
+      (Object.keys(results.settings.serviceEnv).length > 0
+        ? `; producer and aggregator settings: ${Object.entries(results.settings.serviceEnv)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}.`
+        : '.'),
     '',
   );
   lines.push('## Targets', '', '| target | met | measured |', '| --- | --- | --- |');
@@ -105,6 +110,24 @@ export function renderMarkdown(results: RunResults): string {
       '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
     );
     for (const step of results.steps) lines.push(peerRow(step));
+  }
+  const profiled = results.steps.filter((s) => s.profiles.length > 0);
+  if (profiled.length > 0) {
+    lines.push('', '## Profiles (node --cpu-prof, self time)', '');
+    for (const s of profiled) {
+      for (const p of s.profiles) {
+        lines.push(
+          `### ${int(s.plan.rate)}/s: ${p.process} (${p.seconds} s, ${p.file})`,
+          '',
+          `By module: ${p.byModule.map((e) => `${e.name} ${e.selfPercent}%`).join(', ')}.`,
+          '',
+          '| function | self % |',
+          '| --- | ---: |',
+          ...p.byFunction.map((e) => `| \`${e.name.replace(/\|/g, '\\|')}\` | ${e.selfPercent} |`),
+          '',
+        );
+      }
+    }
   }
   const problems: string[] = [];
   for (const s of results.steps) {

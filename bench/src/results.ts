@@ -1,3 +1,4 @@
+import type { ProfileSummary } from './cpu-profile.js';
 import type { Distribution } from './percentiles.js';
 import type { WindowComparison } from './window-compare.js';
 
@@ -115,6 +116,8 @@ export interface StepResult {
   };
   /** ClickHouse's Kafka engine in the live run. */
   liveKafkaEngine: { status: 'ok' | 'error' | 'off'; error?: string; consumed: number; drainS: number | null };
+  /** Where the profiled processes spent their time (--profile). */
+  profiles: (ProfileSummary & { process: string })[];
   series: SeriesPoint[];
   notes: string[];
 }
@@ -142,6 +145,9 @@ export interface RunResults {
     graceMs: number;
     peers: string[];
     seed: number;
+    /** Settings given to the producer and the aggregator with --env. */
+    serviceEnv: Record<string, string>;
+    profile: string[];
   };
   steps: StepResult[];
   failures: { plan: StepPlan; error: string }[];

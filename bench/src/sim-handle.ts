@@ -1,5 +1,5 @@
 import { simReportSchema, type SimReport, type SimSettings } from './sim-messages.js';
-import { ServiceProcess } from './service-process.js';
+import { ServiceProcess, type Exit } from './service-process.js';
 
 export type SimStats = Extract<SimReport, { type: 'stats' }>;
 
@@ -9,12 +9,12 @@ export class SimHandle {
   readonly ready: Promise<{ wsUrl: string; restUrl: string }>;
   private readonly pending: ((stats: SimStats) => void)[] = [];
 
-  constructor(options: { cwd: string; logFile: string; settings: SimSettings }) {
+  constructor(options: { cwd: string; logFile: string; settings: SimSettings; nodeArgs?: string[] }) {
     this.process = new ServiceProcess({
       name: 'sim',
       entry: 'bench/src/sim-process.ts',
       // One connection carries up to 512 symbols' streams in its URL (~20 kB), past Node's 16 kB default.
-      nodeArgs: ['--max-http-header-size=65536'],
+      nodeArgs: ['--max-http-header-size=65536', ...(options.nodeArgs ?? [])],
       cwd: options.cwd,
       logFile: options.logFile,
       env: { BENCH_SIM: JSON.stringify(options.settings) },
@@ -51,8 +51,8 @@ export class SimHandle {
     }
   }
 
-  async stop(): Promise<void> {
+  async stop(): Promise<Exit> {
     this.process.send({ type: 'stop' });
-    await this.process.stop(5000);
+    return this.process.stop(10_000);
   }
 }

@@ -6,6 +6,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { generatedSymbols } from '@candleflow/binance-sim/symbol-profile';
 import { migrate } from '@candleflow/common/clickhouse-migrations';
 import { uniqueName } from '@candleflow/common/testing';
+import { summarizeProfiles } from './cpu-profile.js';
 import { failed, kafkaEngineCatchUp, naiveCatchUp, projectCatchUp, type CatchUpSetup } from './catch-up.js';
 import { freePort } from './free-port.js';
 import { fetchText } from './http-text.js';
@@ -43,6 +44,10 @@ export interface BenchContext {
   catchUpSeconds: number;
   /** Whether the project and the Kafka engine also run the catch-up (the naive consumer always does, if on). */
   catchUpAll: boolean;
+  /** Processes run under `node --cpu-prof` (sim, producer, aggregator). */
+  profile: string[];
+  /** Extra settings for the producer and the aggregator; the bench's own (topics, database, ports, windows) win. */
+  serviceEnv: Record<string, string>;
   peers: { kafkaEngine: boolean; naive: boolean };
   logDir: string;
   kafkaPid: number | undefined;
@@ -164,6 +169,9 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
   const db = createClient({ url: ctx.clickhouseUrl, database: names.database, request_timeout: 60_000 });
   const children: ServiceProcess[] = [];
   const log = (name: string): string => path.join(ctx.logDir, `${fileTag}-${name}.log`);
+  const profileDir = (name: string): string => path.join(ctx.logDir, `${fileTag}-${name}-profile`);
+  const nodeArgs = (name: string, profiled = name): string[] =>
+    ctx.profile.includes(profiled) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir(name)}`] : [];
   try {
     await admin.createTopics({
       waitForLeaders: true,
@@ -207,7 +215,9 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
       entry: 'aggregator/src/main.ts',
       cwd: ctx.root,
       logFile: log('aggregator'),
+      nodeArgs: nodeArgs('aggregator'),
       env: {
+        ...ctx.serviceEnv,
         KAFKA_BROKERS: ctx.brokers.join(','),
         TOPIC_TRADES: names.trades,
         TOPIC_DEPTH: names.depth,
@@ -223,24 +233,29 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
       },
     });
     children.push(aggregator);
-    const started = await aggregator.waitForLine(/"port":(\d+).*aggregator started/, 60_000);
-    const aggregatorMetricsUrl = `http://127.0.0.1:${started[1]}/metrics`;
-
     const symbols = generatedSymbols(plan.symbols);
     const sim = new SimHandle({
       cwd: ctx.root,
       logFile: log('sim'),
       settings: { symbols, rate: plan.rate, seed: ctx.seed },
+      nodeArgs: nodeArgs('sim'),
     });
     children.push(sim.process);
-    const urls = await sim.ready;
+    // Both start at once; the market waits for the producer's subscription.
+    const [started, urls] = await Promise.all([
+      aggregator.waitForLine(/"port":(\d+).*aggregator started/, 60_000),
+      sim.ready,
+    ]);
+    const aggregatorMetricsUrl = `http://127.0.0.1:${started[1]}/metrics`;
     const producerPort = await freePort();
     const producer = new ServiceProcess({
       name: 'producer',
       entry: 'producer/src/main.ts',
       cwd: ctx.root,
       logFile: log('producer'),
+      nodeArgs: nodeArgs('producer'),
       env: {
+        ...ctx.serviceEnv,
         SYMBOLS: symbols.join(','),
         BINANCE_WS_URL: urls.wsUrl,
         BINANCE_REST_URL: urls.restUrl,
@@ -363,7 +378,8 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
 
     // End of input: the simulator stops, the producer flushes and exits.
     const inputEnd = Date.now();
-    await sim.stop();
+    const simExit = await sim.stop();
+    if (simExit.code !== 0) notes.push(`the simulator exited with ${describeExit(simExit)}`);
     const producerExit = await producer.stop(20_000);
     if (producerExit.code !== 0) notes.push(`the producer exited with ${describeExit(producerExit)}`);
     const tradesInKafka = await topicEnd(admin, names.trades);
@@ -430,6 +446,8 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
       meter,
       seconds: ctx.catchUpSeconds,
       logFile: log,
+      serviceEnv: ctx.serviceEnv,
+      aggregatorNodeArgs: nodeArgs('aggregator-catchup', 'aggregator'),
     };
     ctx.say(`${label}: catch-up on the ${tradesInKafka} stored trades, each alone for up to ${ctx.catchUpSeconds} s`);
     const catchUp = {
@@ -603,6 +621,9 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
         consumed: engineConsumed,
         drainS: engineDrain ? round((engineDrain.at - inputEnd) / 1000, 1) : null,
       },
+      profiles: ['sim', 'producer', 'aggregator', 'aggregator-catchup'].flatMap((name) =>
+        summarizeProfiles(profileDir(name), ctx.root).map((summary) => ({ process: name, ...summary })),
+      ),
       series,
       notes,
     };

@@ -29,6 +29,8 @@ test(
           catchUpSeconds: 4,
           // Only the naive consumer runs after the live phase: the catch-up figures are not what this checks.
           catchUpAll: false,
+          profile: [],
+          serviceEnv: {},
           peers: { kafkaEngine: true, naive: true },
           logDir,
           kafkaPid: undefined,
