@@ -13,7 +13,8 @@ through producer -> Kafka -> aggregator -> ClickHouse on fresh topics and databa
 ClickHouse's Kafka engine reading the same trades topic live; then the project, the Kafka
 engine and a naive one-INSERT-per-message consumer each read the stored trades topic alone
 (catch-up, up to --catchup-seconds each). Defaults: 6 steps of 60 s, 20 s catch-up;
---quick: 2 steps (1k, 10k) of 15 s, 8 s catch-up.
+--quick: 2 steps (1k, 10k) of 15 s, 8 s catch-up. The first --warmup seconds of each step
+(default a third of it, at most 10) are left out of the rates, CPU and latencies.
 --profile runs those processes under node --cpu-prof and summarises where their time went;
 --env passes a setting to the producer and the aggregator (e.g. --env WINDOW_EMIT_MS=250).`;
 
@@ -114,7 +115,14 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     values.steps === undefined ? (quick ? QUICK_RATES : DEFAULT_RATES) : values.steps.split(',').map(parseRate);
   const symbols = parseWith('symbols', positive.max(1000), values.symbols, undefined, 'a symbol count 1..1000');
   const durationS = parseWith('duration', positive.min(10), values.duration, quick ? 15 : 60, 'seconds, at least 10');
-  const warmupS = parseWith('warmup', z.coerce.number().int().min(0), values.warmup, 5, 'seconds');
+  // Start-up (snapshots of every book, JIT, group joins) settles within ~10 s at the highest rates.
+  const warmupS = parseWith(
+    'warmup',
+    z.coerce.number().int().min(0),
+    values.warmup,
+    Math.min(10, Math.floor(durationS / 3)),
+    'seconds',
+  );
   if (warmupS >= durationS)
     throw new CliError(`--warmup: ${warmupS} s leaves nothing of a ${durationS} s step to measure`);
   const steps = rates.map((rate) => {

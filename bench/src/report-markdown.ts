@@ -67,7 +67,7 @@ export function renderMarkdown(results: RunResults): string {
   lines.push(
     `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${(m.memoryBytes / 1024 ** 3).toFixed(1)} GiB RAM, ` +
       `load average at start ${m.loadAverage.join(' / ')}; Node ${m.node}, ClickHouse ${m.clickhouse}, Kafka ${m.kafka}.`,
-    `Steps of ${results.settings.durationS} s (first ${results.settings.warmupS} s not measured), ` +
+    `Steps of ${results.settings.durationS} s (rates, CPU and latencies leave out the first ${results.settings.warmupS} s), ` +
       `Kafka compression ${results.settings.compression}, ${results.settings.windowSeconds} s windows, ` +
       `${results.settings.graceMs} ms grace, peers: ${results.settings.peers.join(', ') || 'none'}` +
       (Object.keys(results.settings.serviceEnv).length > 0

@@ -489,11 +489,15 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
         format: 'JSONEachRow',
       })
     ).json<{ symbol: string; trade_id: string; trade_time_ms: string }>();
-    const trades = sampled.map((t) => ({ symbol: t.symbol, id: Number(t.trade_id), timeMs: Number(t.trade_time_ms) }));
+    // Only what happened after the warm-up counts, like the rates and the CPU.
+    const trades = sampled
+      .map((t) => ({ symbol: t.symbol, id: Number(t.trade_id), timeMs: Number(t.trade_time_ms) }))
+      .filter((t) => t.timeMs >= warmupEnd);
     const windowMs = ctx.windowSeconds * 1000;
     const startOf = (timeMs: number): number => Math.floor(timeMs / windowMs) * windowMs;
     const closeOf = (startMs: number): number => startMs + windowMs + ctx.graceMs;
-    const closedByTrades = (startMs: number): boolean => closeOf(startMs) <= inputEnd - CLOSED_BY_TRADES_MARGIN_MS;
+    const closedByTrades = (startMs: number): boolean =>
+      closeOf(startMs) >= warmupEnd && closeOf(startMs) <= inputEnd - CLOSED_BY_TRADES_MARGIN_MS;
     const closable = projectWindows.filter((w) => closedByTrades(w.windowStartMs));
     const closableTrades = trades.filter((t) => closedByTrades(startOf(t.timeMs)));
     const projectLatency: ProjectLatency = {
