@@ -7,32 +7,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { startAggregator, type Aggregator } from '@candleflow/aggregator/aggregator';
 import { bookAtUpdateId } from '@candleflow/aggregator/book-from-clickhouse';
-import { parseAggregatorConfig } from '@candleflow/aggregator/config';
-import { startSimulator, type Simulator } from '@candleflow/binance-sim/simulator';
-import { tradeEventSchema, type TradeEvent } from '@candleflow/common/binance-events';
-import { createLogger } from '@candleflow/common/logger';
-import { createRegistry } from '@candleflow/common/ops-server';
-import { testClickhouseUrl, testKafkaBrokers, uniqueName, waitUntil } from '@candleflow/common/testing';
-import { parseProducerConfig } from '@candleflow/producer/config';
-import { startProducer, type RunningProducer } from '@candleflow/producer/producer';
+import type { TradeEvent } from '@candleflow/common/binance-events';
+import { testClickhouseUrl, waitUntil } from '@candleflow/common/testing';
 import { createClient } from '@clickhouse/client';
+import { startPipeline, type Pipeline } from './support/pipeline.js';
 
 const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
-const name = uniqueName('pipeline');
-const database = name;
-const topics = { TOPIC_TRADES: `${name}.trades`, TOPIC_DEPTH: `${name}.depth`, TOPIC_DLQ: `${name}.dlq` };
 const client = createClient({ url: testClickhouseUrl, database: 'system' });
-let sim: Simulator | undefined;
-let producer: RunningProducer | undefined;
-let aggregator: Aggregator | undefined;
+let pipeline: Pipeline | undefined;
 
 after(async () => {
-  await producer?.close();
-  await aggregator?.stop();
-  await sim?.close();
-  await client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+  await pipeline?.close();
   await client.close();
 });
 
@@ -98,41 +84,8 @@ test(
   'trades from the simulator become the right windows, trades and book in ClickHouse',
   { timeout: 180_000 },
   async () => {
-    const sent: TradeEvent[] = [];
-    sim = await startSimulator({
-      port: 0,
-      source: { kind: 'synthetic', symbols, rate: 400, seed: 11, maxMessages: 4000 },
-    });
-    sim.on('sent', (stream: string, data: unknown) => {
-      if (stream.endsWith('@trade')) sent.push(tradeEventSchema.parse(data));
-    });
-
-    aggregator = await startAggregator(
-      parseAggregatorConfig({
-        ...topics,
-        KAFKA_BROKERS: testKafkaBrokers.join(','),
-        CLICKHOUSE_URL: testClickhouseUrl,
-        CLICKHOUSE_DB: database,
-        GROUP_ID: name,
-        AGGREGATOR_PORT: '0',
-        AGGREGATOR_HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-      }),
-    );
-    producer = await startProducer(
-      parseProducerConfig({
-        ...topics,
-        SYMBOLS: symbols.join(','),
-        BINANCE_WS_URL: sim.wsUrl,
-        BINANCE_REST_URL: sim.restUrl,
-        KAFKA_BROKERS: testKafkaBrokers.join(','),
-        KAFKA_COMPRESSION: 'lz4',
-        LOG_LEVEL: 'warn',
-      }),
-      { logger: createLogger('producer', 'warn'), registry: createRegistry('producer') },
-    );
-
-    const current = sim;
+    pipeline = await startPipeline({ symbols, rate: 400, seed: 11, maxMessages: 4000 });
+    const { sim: current, sent, database } = pipeline;
     await waitUntil(
       'the simulator to send its 4000 frames',
       () => current.stats().trades + current.stats().depth >= 4000,

@@ -36,6 +36,9 @@ function tickFormat(candles: readonly Candle[]): string {
   return `,.${priceDecimals(last?.close ?? 0)}f`;
 }
 
+/** The narrowest time span the price chart shows. */
+export const MIN_SPAN_MS = 5 * 60_000;
+
 /**
  * Candlesticks with the windows' VWAP above, taker buy/sell volume stacked beneath.
  * `uirevision` keeps the user's zoom and pan through updates until the symbol or the
@@ -44,6 +47,14 @@ function tickFormat(candles: readonly Candle[]): string {
 export function priceFigure(candles: readonly Candle[], uirevision: string): Figure {
   const x = candles.map((c) => c.start);
   const format = tickFormat(candles);
+  const first = x[0];
+  const last = x.at(-1);
+  // A few candles alone would stretch across the chart with millisecond ticks: show at
+  // least MIN_SPAN_MS, newest at the right, until the data fills it.
+  const range =
+    first !== undefined && last !== undefined && last - first < MIN_SPAN_MS
+      ? [last - MIN_SPAN_MS, last + 15_000]
+      : undefined;
   return {
     data: [
       {
@@ -122,6 +133,7 @@ export function priceFigure(candles: readonly Candle[], uirevision: string): Fig
         spikethickness: 1,
         spikedash: 'dot',
         hoverformat: '%H:%M:%S UTC',
+        ...(range ? { range, autorange: false } : { autorange: true }),
       },
       yaxis: { ...axisBase, domain: [0.26, 1], side: 'right', tickformat: format, fixedrange: false },
       yaxis2: { ...axisBase, domain: [0, 0.2], side: 'right', showgrid: false, tickformat: '~s' },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Candle, Orderbook } from '../shared/api-types.js';
-import { balancedLevels, depthFigure, priceFigure } from '../shared/chart-figures.js';
+import { MIN_SPAN_MS, balancedLevels, depthFigure, priceFigure } from '../shared/chart-figures.js';
 import { depthCurve, spreadOf } from '../shared/depth-curve.js';
 
 const candles: Candle[] = [0, 1, 2].map((i) => ({
@@ -34,6 +34,18 @@ test('the price figure: candles, VWAP and stacked taker volume on a second axis'
   assert.equal(figure.layout.uirevision, 'BTCUSDT:900000');
   assert.equal(figure.layout.barmode, 'stack');
   assert.equal((figure.layout.xaxis as { type: string }).type, 'date');
+});
+
+test('a short history shows at least MIN_SPAN_MS, newest at the right; a longer one autoranges', () => {
+  const last = candles.at(-1)?.start ?? 0;
+  const short = priceFigure(candles, 'BTCUSDT:900000').layout.xaxis as { range?: number[]; autorange: boolean };
+  assert.deepEqual([short.range, short.autorange], [[last - MIN_SPAN_MS, last + 15_000], false]);
+  const long = Array.from({ length: 40 }, (_, i) => ({ ...candles[0], start: (candles[0]?.start ?? 0) + i * 10_000 }));
+  const full = priceFigure(long as typeof candles, 'BTCUSDT:900000').layout.xaxis as {
+    range?: number[];
+    autorange: boolean;
+  };
+  assert.deepEqual([full.range, full.autorange], [undefined, true]);
 });
 
 const book: Orderbook = {
