@@ -450,13 +450,26 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
       aggregatorNodeArgs: nodeArgs('aggregator-catchup', 'aggregator'),
     };
     ctx.say(`${label}: catch-up on the ${tradesInKafka} stored trades, each alone for up to ${ctx.catchUpSeconds} s`);
+    const report = (name: string, figures: CatchUpFigures): CatchUpFigures => {
+      if (figures.status === 'ok') {
+        ctx.say(
+          `${label}: catch-up ${name}: ${figures.messages} trades in ${figures.seconds} s (${figures.rate}/s), ` +
+            `${figures.msgsPerCpuSecond} trades per CPU-second`,
+        );
+      } else if (figures.status === 'error') {
+        ctx.say(`${label}: catch-up ${name} failed: ${figures.error ?? '?'}`);
+      }
+      return figures;
+    };
     const catchUp = {
-      project: ctx.catchUpAll ? await projectCatchUp(setup, names.catchUpGroup).catch(failed) : off,
-      kafkaEngine:
+      project: report('project', ctx.catchUpAll ? await projectCatchUp(setup, names.catchUpGroup).catch(failed) : off),
+      kafkaEngine: report(
+        'Kafka engine',
         ctx.catchUpAll && ctx.peers.kafkaEngine
           ? await kafkaEngineCatchUp(setup, names.catchUpKafkaEngineGroup).catch(failed)
           : off,
-      naive: ctx.peers.naive ? await naiveCatchUp(setup, names.naiveGroup).catch(failed) : off,
+      ),
+      naive: report('naive', ctx.peers.naive ? await naiveCatchUp(setup, names.naiveGroup).catch(failed) : off),
     };
 
     // Windows of the three, compared with the project's live ones.
