@@ -179,8 +179,8 @@ export class MarketReader {
     const query = (bounded: boolean) => {
       const bound =
         bounded && latest !== undefined
-          ? sql`AND trade_id >= (SELECT min(first_trade_id) FROM trade_windows
-              WHERE symbol = ${symbol} AND window_start >= ${at(latest - recentTradesSpanMs)})`
+          ? // trades is ordered by (symbol, trade_time_ms, trade_id): a time bound reads one index range.
+            sql`AND trade_time_ms >= ${latest - recentTradesSpanMs}`
           : sql``;
       return sql`SELECT trade_id, price, qty, trade_time_ms, is_buyer_maker FROM trades FINAL
         WHERE symbol = ${symbol} ${bound}
