@@ -33,7 +33,9 @@ function kafkaLogs(logger: Logger): logCreator {
   return () =>
     ({ level, log }) => {
       const { message, ...extra } = log;
-      if (level === logLevel.ERROR) logger.error({ kafka: extra }, message);
+      // A missing topic is expected at start and handled (and logged once) by the consumer.
+      if (extra.error === 'This server does not host this topic-partition') logger.debug({ kafka: extra }, message);
+      else if (level === logLevel.ERROR) logger.error({ kafka: extra }, message);
       else if (level === logLevel.WARN) logger.warn({ kafka: extra }, message);
       else logger.debug({ kafka: extra }, message);
     };
