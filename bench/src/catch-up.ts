@@ -114,11 +114,15 @@ export async function projectCatchUp(setup: CatchUpSetup, groupId: string): Prom
     const start = setup.meter.mark();
     let processed = 0;
     let at = start.atMs;
+    let metrics = '';
     for (;;) {
       const exit = await Promise.race([aggregator.exited, sleep(FAST_POLL_MS).then(() => undefined)]);
       if (exit) throw new Error(`the aggregator exited (${describeExit(exit)}):\n${aggregator.tail()}`);
       const text = await fetchText(metricsUrl);
-      if (text) processed = sumSamples(text, 'aggregator_messages_total');
+      if (text) {
+        metrics = text;
+        processed = sumSamples(text, 'aggregator_messages_total');
+      }
       at = Date.now();
       if (at - start.atMs >= setup.seconds * 1000) break;
       // Done when every trade is read and its row is in ClickHouse (the Kafka engine's measure too).
@@ -130,12 +134,20 @@ export async function projectCatchUp(setup: CatchUpSetup, groupId: string): Prom
     if (processed === 0) throw new Error(`the aggregator read nothing in ${setup.seconds} s:\n${aggregator.tail()}`);
     const usage = setup.meter.usage(start, setup.meter.mark(at));
     const cpu = (usage['aggregator-catchup']?.cpuSeconds ?? 0) + (usage['clickhouse:serving']?.cpuSeconds ?? 0);
-    return figures(
-      Math.min(processed, setup.trades),
-      (at - start.atMs) / 1000,
-      cpu,
-      'aggregator process + ClickHouse HTTP and merge threads',
-    );
+    const inserts = sumSamples(metrics, 'aggregator_insert_duration_seconds_count');
+    const insertSeconds = sumSamples(metrics, 'aggregator_insert_duration_seconds_sum');
+    return {
+      ...figures(
+        Math.min(processed, setup.trades),
+        (at - start.atMs) / 1000,
+        cpu,
+        'aggregator process + ClickHouse HTTP and merge threads',
+      ),
+      // What the aggregator waited on: reads paused for writes, and how long its inserts took.
+      detail:
+        `reading paused ${sumSamples(metrics, 'aggregator_consumer_pauses_total')} time(s) for writes; ` +
+        `${inserts} inserts, ${inserts > 0 ? Math.round((insertSeconds / inserts) * 1000) : 0} ms each on average`,
+    };
   } finally {
     await aggregator.stop(15_000);
     setup.meter.untrack('aggregator-catchup');

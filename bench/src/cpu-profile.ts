@@ -68,7 +68,9 @@ export function summarizeProfile(text: string, file: string, root: string, limit
     const { functionName, url, lineNumber } = node.callFrame;
     const module = moduleOf(url, root, functionName);
     byModule.set(module, (byModule.get(module) ?? 0) + count);
-    const name = `${functionName || '(anonymous)'} ${url ? `${module}:${lineNumber + 1}` : ''}`.trim();
+    // Code compiled on the fly (tsx) reports line 0 for everything: the file alone says more.
+    const where = url ? (lineNumber > 0 ? `${module}:${lineNumber + 1}` : module) : '';
+    const name = `${functionName || '(anonymous)'} ${where}`.trim();
     byFunction.set(name, (byFunction.get(name) ?? 0) + count);
   }
   return {

@@ -14,7 +14,8 @@ function pair(d: Distribution | undefined): string {
 
 function ratio(own: number, peer: number | undefined): string {
   if (peer === undefined || peer === 0 || own === 0) return '–';
-  return `x${(own / peer).toFixed(1)}`;
+  const r = own / peer;
+  return `x${r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(1) : r.toPrecision(2)}`;
 }
 
 function windowsCell(c: (WindowComparison & { naiveTrades?: number }) | null): string {
@@ -140,6 +141,7 @@ export function renderMarkdown(results: RunResults): string {
       ['naive', s.catchUp.naive],
     ] as const) {
       if (c.error) problems.push(`${label}: ${name} catch-up: ${c.error}`);
+      if (c.detail) problems.push(`${label}: ${name} catch-up: ${c.detail}`);
       if (c.insertErrors)
         problems.push(`${label}: ${name}: ${c.insertErrors} failed inserts, last: ${c.lastInsertError ?? '?'}`);
     }

@@ -54,6 +54,8 @@ export interface CatchUpFigures {
   cpuOf: string;
   insertErrors?: number;
   lastInsertError?: string;
+  /** What else the run showed (the project: pauses and insert times). */
+  detail?: string;
 }
 
 export interface ProjectLatency {

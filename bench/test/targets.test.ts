@@ -129,5 +129,5 @@ test('targets missed say by how much; a run without the steps says not measured'
   );
   assert.match(markdown, /\| 10,000 \| 10 \| 10,000 \| 5,000 \| \*\*no\*\* \|/);
   assert.match(markdown, /10,000\/s: not sustained: the backlog grew/);
-  assert.match(markdown, /\| 30,000 \| 500,000 \(x0\.1\) \| 90 \(x333\.3\) \|/);
+  assert.match(markdown, /\| 30,000 \| 500,000 \(x0\.060\) \| 90 \(x333\) \|/);
 });
