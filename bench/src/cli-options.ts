@@ -138,7 +138,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     'compression',
     z.enum(['none', 'gzip', 'lz4', 'snappy', 'zstd']),
     values.compression,
-    'none',
+    // The producer's own default: the stack as it ships.
+    'lz4',
     'none, gzip, lz4, snappy or zstd',
   );
   let peers: Peer[] = ['kafka-engine', 'naive'];

@@ -7,9 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { tradeEventSchema } from '@candleflow/common/binance-events';
+import { registerLz4Codec } from '@candleflow/common/kafkajs-lz4';
 import { naiveSettingsSchema, type NaiveProgress } from './naive-messages.js';
 
 const settings = naiveSettingsSchema.parse(JSON.parse(process.env.BENCH_NAIVE ?? 'null'));
+// The producer compresses with lz4 by default; KafkaJS needs a codec for it.
+registerLz4Codec();
 const clickhouse = createClient({ url: settings.clickhouseUrl, database: settings.database });
 const kafka = new Kafka({ clientId: 'bench-naive', brokers: settings.brokers, logLevel: logLevel.ERROR });
 const consumer = kafka.consumer({ groupId: settings.groupId });

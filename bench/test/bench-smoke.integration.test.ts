@@ -21,7 +21,7 @@ test(
           root: findProjectRoot(),
           brokers: testKafkaBrokers,
           clickhouseUrl: testClickhouseUrl,
-          compression: 'none',
+          compression: 'lz4',
           seed: 5,
           windowSeconds: 10,
           graceMs: 2000,

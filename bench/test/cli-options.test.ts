@@ -18,7 +18,7 @@ test('defaults: six steps of 60 s, more symbols at higher rates, both peers', ()
     ],
   );
   assert.deepEqual(options.peers, ['kafka-engine', 'naive']);
-  assert.equal(options.compression, 'none');
+  assert.equal(options.compression, 'lz4');
 });
 
 test('--quick, --steps with k suffixes, --symbols, --duration, --peers', () => {
