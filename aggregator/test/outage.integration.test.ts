@@ -15,7 +15,7 @@ import {
   waitForFinalWindows,
   type TestEnv,
 } from './support/harness.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { TcpProxy } from '@candleflow/common/tcp-proxy';
 
 let env: TestEnv;
 let proxy: TcpProxy;
@@ -24,12 +24,13 @@ let aggregator: Aggregator | undefined;
 before(async () => {
   env = await createTestEnv('outage', { SINK_MAX_PENDING_BATCHES: '2', SINK_RETRY_MAX_MS: '500' });
   const target = new URL(testClickhouseUrl);
-  proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 8123) });
+  proxy = new TcpProxy(target.hostname, Number(target.port || 8123));
+  await proxy.start();
 });
 after(async () => {
-  await proxy.up().catch(() => undefined);
+  await proxy.start().catch(() => undefined);
   await aggregator?.stop();
-  await proxy.down();
+  await proxy.stop();
   await env.close();
 });
 
@@ -45,7 +46,7 @@ test('ClickHouse unreachable for 10 s in mid-stream: reading pauses, and the row
     timeoutMs: 60_000,
   });
 
-  await proxy.down();
+  await proxy.stop();
   const outageEnds = Date.now() + 10_000;
   let sawPaused = false;
   let sawUnhealthy = false;
@@ -68,7 +69,7 @@ test('ClickHouse unreachable for 10 s in mid-stream: reading pauses, and the row
   assert.equal(await metricValue(running.port, 'aggregator_consumer_paused'), 1);
   assert.ok((await metricValue(running.port, 'aggregator_clickhouse_errors_total')) > 0);
 
-  await proxy.up();
+  await proxy.start();
   await produce(env.producer, env.topics.trades, messages.slice(sent));
   const expected = referenceWindows(trades, 10);
   const stored = await waitForFinalWindows(env, expected.length, 90_000);

@@ -7,7 +7,7 @@ import { testClickhouseUrl, uniqueName, waitUntil } from '@candleflow/common/tes
 import { serverMessageSchema, type StatusMessage } from '../shared/api-types.js';
 import type { WebServer } from '../server/web-server.js';
 import { windowRowBatches } from './support/fixtures.js';
-import { closedPort, TcpProxy } from './support/tcp-proxy.js';
+import { closedPort, TcpProxy } from '@candleflow/common/tcp-proxy';
 import { startTestServer } from './support/test-server.js';
 
 async function get(server: WebServer, path: string): Promise<{ status: number; body: unknown }> {

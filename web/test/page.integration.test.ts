@@ -17,7 +17,7 @@ import { ensureClientBuild } from '../server/client-build.js';
 import type { WebServer } from '../server/web-server.js';
 import { launchBrowser, type Browser } from './support/browser.js';
 import { startMarketFeeder, type MarketSource } from './support/market-feeder.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { TcpProxy } from '@candleflow/common/tcp-proxy';
 import { startTestServer } from './support/test-server.js';
 
 const database = uniqueName('web_page');

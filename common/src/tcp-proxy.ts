@@ -1,8 +1,8 @@
 import net from 'node:net';
 
 /**
- * A loopback TCP forwarder that can be switched off and on again on the same port, to
- * take "ClickHouse" away from a server under test without touching the real one.
+ * A loopback TCP forwarder that can be switched off and on again on the same port, for
+ * tests that take a server (ClickHouse, Kafka) away from a service without touching it.
  */
 export class TcpProxy {
   private server: net.Server | undefined;
