@@ -179,7 +179,7 @@ interface StoredWindow {
 export type StoredWindowRow = RefWindow & { isFinal: boolean };
 
 /** `trade_windows FINAL`, sorted like the reference. */
-export async function readWindows(env: TestEnv): Promise<StoredWindowRow[]> {
+export async function readWindows(env: Pick<TestEnv, 'clickhouse' | 'db'>): Promise<StoredWindowRow[]> {
   const rows = await (
     await env.clickhouse.query({
       query: `SELECT symbol, toUInt32(window_start) AS windowStart, open, high, low, close, volume,
