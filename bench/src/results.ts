@@ -78,6 +78,8 @@ export interface KafkaEngineLatency {
 export interface StepResult {
   plan: StepPlan;
   warmupS: number;
+  /** The machine's 1-minute load average at the end of the live phase (other work shows here). */
+  loadAverage: number;
   names: { tradesTopic: string; depthTopic: string; database: string; group: string };
   input: {
     /** Rates over the measured part of the live phase (after warm-up), msgs/s. */

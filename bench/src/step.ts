@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
@@ -375,6 +376,7 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
     const measureEnd = meter.mark();
     const startPoint = measureStartPoint ?? series[0] ?? endPoint;
     const live = meter.usage(measureStart ?? runStart, measureEnd);
+    const loadAverage = round(os.loadavg()[0] ?? 0, 2);
 
     // End of input: the simulator stops, the producer flushes and exits.
     const inputEnd = Date.now();
@@ -581,6 +583,7 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
     return {
       plan,
       warmupS: ctx.warmupS,
+      loadAverage,
       names: { tradesTopic: names.trades, depthTopic: names.depth, database: names.database, group: names.group },
       input: {
         simRate,

@@ -24,6 +24,7 @@ function step(
   return {
     plan: { rate, symbols: 10, durationS: 30 },
     warmupS: 5,
+    loadAverage: 0.5,
     names: { tradesTopic: 't', depthTopic: 'd', database: 'db', group: 'g' },
     input: {
       simRate: rate,
