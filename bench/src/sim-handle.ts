@@ -14,7 +14,7 @@ export class SimHandle {
       name: 'sim',
       entry: 'bench/src/sim-process.ts',
       // One connection carries up to 512 symbols' streams in its URL (~20 kB), past Node's 16 kB default.
-      nodeArgs: ['--max-http-header-size=65536', ...(options.nodeArgs ?? [])],
+      nodeArgs: options.nodeArgs ?? [],
       cwd: options.cwd,
       logFile: options.logFile,
       env: { BENCH_SIM: JSON.stringify(options.settings) },

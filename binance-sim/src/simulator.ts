@@ -118,7 +118,8 @@ class RunningSimulator extends EventEmitter implements Simulator {
         this.snapshots++;
       },
     });
-    this.server = http.createServer(handleRest);
+    // Combined-stream URLs for hundreds of symbols exceed Node's default 16 KiB header limit.
+    this.server = http.createServer({ maxHeaderSize: 256 * 1024 }, handleRest);
     this.server.on('upgrade', (request, socket, head) => {
       if (!this.hub.handleUpgrade(request, socket, head)) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
