@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { commonEnv, findProjectRoot, loadEnv } from '@candleflow/common/env';
-import { ServiceError, localServices, servicesDown, servicesUp, type LocalService } from './local-services/index.js';
+import { localServices, servicesDown, servicesUp, type LocalService } from './local-services/index.js';
 
 const root = findProjectRoot();
 const args = process.argv.slice(2);
@@ -87,9 +87,7 @@ try {
   console.log(`\n${count('pass')} passed, ${failed} failed, ${count('skipped') + count('todo')} skipped`);
   exitCode = code === 0 && failed === 0 ? 0 : 1;
 } catch (error) {
-  console.error(
-    `test: error: ${error instanceof ServiceError || error instanceof Error ? error.message : String(error)}`,
-  );
+  console.error(`test: error: ${error instanceof Error ? error.message : String(error)}`);
 } finally {
   await stopStarted();
 }

@@ -86,8 +86,11 @@ test(
     const ethPrice = JSON.parse((await newestCandle(page)) ?? '[]') as number[];
     assert.ok(Number(ethPrice[4]) > 1000 && Number(ethPrice[4]) < 10_000, `ETHUSDT close ${ethPrice[4]}`);
 
-    // Let a few candles form before the picture.
-    await page.waitForTimeout(2000);
+    // The picture shows a forming history: at least two candles.
+    await waitUntil('two ETHUSDT candles on the chart', async () => {
+      const [count] = JSON.parse((await newestCandle(page)) ?? '[0]') as number[];
+      return (count ?? 0) >= 2;
+    });
     mkdirSync(path.dirname(screenshot), { recursive: true });
     await page.screenshot({ path: screenshot });
   },
