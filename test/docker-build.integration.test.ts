@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { findProjectRoot } from '@candleflow/common/env';
+import { freePort } from '@candleflow/common/free-port';
 import { testClickhouseUrl, testKafkaBrokers, uniqueName, waitUntil } from '@candleflow/common/testing';
 import { createClient } from '@clickhouse/client';
 import { parseDockerfile } from './dockerfile.js';
@@ -45,18 +45,6 @@ function copyContext(): void {
     mkdirSync(path.dirname(path.join(buildDir, file)), { recursive: true });
     cpSync(path.join(root, file), path.join(buildDir, file));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /** Assembles a runtime target from the build directory, as its COPY --from=build steps say. */

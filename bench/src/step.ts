@@ -9,7 +9,7 @@ import { migrate } from '@candleflow/common/clickhouse-migrations';
 import { uniqueName } from '@candleflow/common/testing';
 import { summarizeProfiles } from './cpu-profile.js';
 import { failed, kafkaEngineCatchUp, naiveCatchUp, projectCatchUp, type CatchUpSetup } from './catch-up.js';
-import { freePort } from './free-port.js';
+import { freePort } from '@candleflow/common/free-port';
 import { fetchText } from './http-text.js';
 import { commitStart, groupCommitted, topicEnd } from './kafka-offsets.js';
 import { slope } from './linear-trend.js';

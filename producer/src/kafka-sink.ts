@@ -26,6 +26,12 @@ export interface KafkaSinkOptions {
   /** Called for every message Kafka reported as not delivered. */
   onDeliveryFailed?: (message: OutgoingMessage, reason: string) => void;
   clientId?: string;
+  /**
+   * Kafka counts as unreachable when messages have waited this long without a single
+   * acknowledgement, even if a connection looks up (a broker shutting down or without
+   * partition leaders still accepts connections). Default 10 s.
+   */
+  stallMs?: number;
 }
 
 type Pressure = 'normal' | 'backlogged' | 'full';
@@ -41,6 +47,9 @@ type Pressure = 'normal' | 'backlogged' | 'full';
 export class KafkaSink {
   private inFlight = 0;
   private brokersUp = true;
+  private connectionsUp = true;
+  /** Last acknowledgement, or when the queue last became non-empty. */
+  private lastProgressAt = Date.now();
   private pressure: Pressure = 'normal';
   private readonly roomWaiters: (() => void)[] = [];
   private readonly failureLog: RateLimitedLog;
@@ -55,7 +64,10 @@ export class KafkaSink {
     producer.on('delivery-report', (error, report) => this.onDelivery(error, report));
     producer.on('event.error', (error) => {
       this.clientLog.warn(`kafka-${error.code}`, { code: error.code }, `Kafka: ${error.message}`);
-      if (error.code === Kafka.CODES.ERRORS.ERR__ALL_BROKERS_DOWN) this.setReachable(false);
+      if (error.code === Kafka.CODES.ERRORS.ERR__ALL_BROKERS_DOWN) {
+        this.connectionsUp = false;
+        this.setReachable(false);
+      }
     });
     producer.on('event.stats', (event: { message: string }) => this.onStats(event.message));
   }
@@ -107,6 +119,7 @@ export class KafkaSink {
       this.drop(message, (error as LibrdKafkaError).message);
       return false;
     }
+    if (this.inFlight === 0) this.lastProgressAt = Date.now();
     this.inFlight++;
     this.updatePressure();
     return true;
@@ -117,7 +130,7 @@ export class KafkaSink {
     return this.inFlight;
   }
 
-  /** Whether a broker connection is up (from librdkafka's statistics). */
+  /** Whether a broker connection is up (librdkafka's statistics) and Kafka acknowledges what waits. */
   get reachable(): boolean {
     return this.brokersUp;
   }
@@ -152,6 +165,8 @@ export class KafkaSink {
       );
       this.options.onDeliveryFailed?.(message, error.message);
     } else {
+      this.lastProgressAt = Date.now();
+      this.connectionsUp = true;
       this.setReachable(true);
       this.options.metrics.messagesOut.inc({ topic: message.topic });
       this.options.metrics.receiveToAck.observe({ topic: message.topic }, (Date.now() - message.receivedAt) / 1000);
@@ -191,20 +206,27 @@ export class KafkaSink {
     try {
       const stats = JSON.parse(json) as { brokers?: Record<string, { nodeid?: number; state?: string }> };
       const brokers = Object.values(stats.brokers ?? {}).filter((b) => (b.nodeid ?? -1) >= 0);
-      if (brokers.length > 0) this.setReachable(brokers.some((b) => b.state === 'UP'));
+      if (brokers.length > 0) this.connectionsUp = brokers.some((b) => b.state === 'UP');
     } catch {
       // A statistics blob we cannot read changes nothing; delivery reports still tell.
     }
+    const stalled = this.inFlight > 0 && Date.now() - this.lastProgressAt >= (this.options.stallMs ?? 10_000);
+    this.setReachable(this.connectionsUp && !stalled);
   }
 
   private setReachable(up: boolean): void {
     if (up === this.brokersUp) return;
     this.brokersUp = up;
-    if (up) this.options.logger.info({ queued: this.inFlight }, 'Kafka reachable again');
-    else
-      this.options.logger.warn(
-        { queued: this.inFlight },
-        `Kafka unreachable (KAFKA_BROKERS=${this.options.brokers.join(',')}); buffering up to ${this.options.maxQueueMessages} messages`,
-      );
+    if (up) {
+      this.options.logger.info({ queued: this.inFlight }, 'Kafka reachable again');
+      return;
+    }
+    const why = this.connectionsUp
+      ? `connected, but nothing acknowledged for ${Math.round((Date.now() - this.lastProgressAt) / 1000)} s`
+      : 'no broker connection';
+    this.options.logger.warn(
+      { queued: this.inFlight },
+      `Kafka unreachable (KAFKA_BROKERS=${this.options.brokers.join(',')}: ${why}); buffering up to ${this.options.maxQueueMessages} messages`,
+    );
   }
 }

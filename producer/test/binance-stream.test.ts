@@ -5,7 +5,8 @@ import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { waitUntil } from '@candleflow/common/testing';
 import { BinanceStream, type StreamEvent } from '../src/binance-stream.js';
 import { planConnections } from '../src/stream-plan.js';
-import { captureLogger, freePort } from './support/harness.js';
+import { freePort } from '@candleflow/common/free-port';
+import { captureLogger } from './support/harness.js';
 
 const trade = (t: number): string =>
   `{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":${t},"p":"1.0","q":"2.0","T":1,"m":false}}`;

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { startSimulator } from '@candleflow/binance-sim/simulator';
 import { findProjectRoot } from '@candleflow/common/env';
 import { testKafkaBrokers, uniqueName, waitUntil } from '@candleflow/common/testing';
-import { TopicReader, deleteTopics, freePort } from './support/harness.js';
+import { freePort } from '@candleflow/common/free-port';
+import { TopicReader, deleteTopics } from './support/harness.js';
 
 const root = findProjectRoot();
 
