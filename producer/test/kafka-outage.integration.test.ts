@@ -24,10 +24,13 @@ interface Outage {
 async function outageLosesNothing(t: TestContext, outage: Outage): Promise<void> {
   const brokers = [`127.0.0.1:${await freePort()}`];
   const stateDir = mkdtempSync(path.join(tmpdir(), 'candleflow-kafka-'));
-  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
   const kafka = localKafka(findProjectRoot(), brokers, { stateDir, controllerPort: await freePort() });
+  // One hook, in this order: stopping needs the PID file in stateDir.
+  t.after(async () => {
+    await kafka.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
   const pid = await kafka.start();
-  t.after(() => kafka.stop());
 
   const symbols = ['BTCUSDT', 'ETHUSDT'];
   const total = 6000;

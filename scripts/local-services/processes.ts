@@ -60,6 +60,8 @@ export function spawnDetached(
 export async function stopPid(pid: number, graceMs = 30_000): Promise<void> {
   try {
     process.kill(pid, 'SIGTERM');
+    // A suspended process (Ctrl-Z, SIGSTOP) only acts on SIGTERM once it runs again.
+    process.kill(pid, 'SIGCONT');
   } catch {
     return;
   }
