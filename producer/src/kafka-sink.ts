@@ -46,7 +46,7 @@ type Pressure = 'normal' | 'backlogged' | 'full';
  */
 export class KafkaSink {
   private inFlight = 0;
-  private brokersUp = true;
+  private kafkaReachable = true;
   private connectionsUp = true;
   /** Last acknowledgement, or when the queue last became non-empty. */
   private lastProgressAt = Date.now();
@@ -132,7 +132,7 @@ export class KafkaSink {
 
   /** Whether a broker connection is up (librdkafka's statistics) and Kafka acknowledges what waits. */
   get reachable(): boolean {
-    return this.brokersUp;
+    return this.kafkaReachable;
   }
 
   /** Resolves once the queue is below 80 % of its bound. */
@@ -165,11 +165,12 @@ export class KafkaSink {
       );
       this.options.onDeliveryFailed?.(message, error.message);
     } else {
-      this.lastProgressAt = Date.now();
+      const now = Date.now();
+      this.lastProgressAt = now;
       this.connectionsUp = true;
       this.setReachable(true);
       this.options.metrics.messagesOut.inc({ topic: message.topic });
-      this.options.metrics.receiveToAck.observe({ topic: message.topic }, (Date.now() - message.receivedAt) / 1000);
+      this.options.metrics.receiveToAck.observe({ topic: message.topic }, (now - message.receivedAt) / 1000);
     }
     this.updatePressure();
     if (this.roomWaiters.length > 0 && this.hasRoom()) for (const wake of this.roomWaiters.splice(0)) wake();
@@ -194,7 +195,7 @@ export class KafkaSink {
     if (next === this.pressure) return;
     const previous = this.pressure;
     this.pressure = next;
-    const fields = { queued: this.inFlight, limit, kafkaReachable: this.brokersUp };
+    const fields = { queued: this.inFlight, limit, kafkaReachable: this.kafkaReachable };
     if (next === 'full')
       this.options.logger.error(fields, 'Kafka queue full: new messages are dropped until Kafka catches up');
     else if (next === 'backlogged' && previous === 'normal')
@@ -215,8 +216,8 @@ export class KafkaSink {
   }
 
   private setReachable(up: boolean): void {
-    if (up === this.brokersUp) return;
-    this.brokersUp = up;
+    if (up === this.kafkaReachable) return;
+    this.kafkaReachable = up;
     if (up) {
       this.options.logger.info({ queued: this.inFlight }, 'Kafka reachable again');
       return;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -8,6 +8,7 @@ import { findProjectRoot } from '@candleflow/common/env';
 import { freePort } from '@candleflow/common/free-port';
 import { uniqueName, waitUntil } from '@candleflow/common/testing';
 import { localKafka } from '../../scripts/local-services/kafka.js';
+import { tail } from '../../scripts/local-services/processes.js';
 import { assertTopicsAsSent, recordSimulator, startTestProducer } from './support/harness.js';
 
 /** How the broker is taken away for 10 s and given back. */
@@ -54,8 +55,8 @@ async function outageLosesNothing(t: TestContext, outage: Outage): Promise<void>
   // On failure: how far the producer got, what it said about Kafka, and what the broker said.
   const describe = (): string => {
     const said = logs.filter((l) => typeof l.msg === 'string' && l.msg.includes('Kafka')).map((l) => l.msg);
-    const serverLog = readFileSync(path.join(stateDir, 'server.log'), 'utf8').trimEnd().split('\n').slice(-8);
-    return [JSON.stringify(producer.health()), ...said.slice(-8), '-- broker:', ...serverLog].join('\n');
+    const serverLog = tail(path.join(stateDir, 'server.log'), 8);
+    return [JSON.stringify(producer.health()), ...said.slice(-8), '-- broker:', serverLog].join('\n');
   };
 
   await waitUntil('500 frames sent and acknowledged', async () => {

@@ -187,7 +187,6 @@ export function recordSimulator(sim: Simulator): SimRecording {
   return recording;
 }
 
-/** A TCP port nobody listens on right now. */
 export interface DepthCheck {
   snapshots: number[];
   /** The diffs on the topic, as their JSON text, in order. */
