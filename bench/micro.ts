@@ -9,7 +9,7 @@ import { createClient } from '@clickhouse/client';
 import { TumblingWindows, type Trade } from '@candleflow/aggregator/tumbling-window';
 import { rowJson, tradeRecord } from '@candleflow/aggregator/clickhouse-records';
 import { updateRecords } from '@candleflow/aggregator/orderbook-rows';
-import { parseDepthMessage, parseTradeMessage } from '@candleflow/aggregator/topic-messages';
+import { parseDepthMessage, parseTradeMessage, type RecordEnvelope } from '@candleflow/aggregator/topic-messages';
 import { migrate } from '@candleflow/common/clickhouse-migrations';
 import { commonEnv, findProjectRoot, loadEnv } from '@candleflow/common/env';
 import type { PriceLevel } from '@candleflow/common/binance-events';
@@ -46,8 +46,15 @@ function price(rng: SeededRandom): string {
 
 function tradeJson(rng: SeededRandom, id: number, timeMs: number): string {
   const symbol = SYMBOLS[id % SYMBOLS.length] ?? 'SYM0USDT';
-  const qty = (rng.next() * 2).toFixed(5);
+  // Never 0: the input contract refuses a trade without quantity.
+  const qty = (0.00001 + rng.next() * 2).toFixed(5);
   return `{"e":"trade","E":${timeMs + 3},"s":"${symbol}","t":${id},"p":"${price(rng)}","q":"${qty}","T":${timeMs},"m":${rng.next() < 0.5},"M":true}`;
+}
+
+/** The record around a message, as the producer writes it: keyed by symbol, stamped when written. */
+function envelopeOf(message: Buffer): RecordEnvelope {
+  const symbol = /"s":"([A-Z0-9]+)"/.exec(message.toString('latin1'))?.[1] ?? '';
+  return { key: Buffer.from(symbol), timestampMs: Date.now() };
 }
 
 function levels(rng: SeededRandom, count: number, remove: number): PriceLevel[] {
@@ -108,11 +115,12 @@ function parseAndBuildTrades(quick: boolean): MicroResult {
   const count = quick ? 100_000 : 500_000;
   const rng = new SeededRandom(13);
   const messages = Array.from({ length: count }, (_, i) => Buffer.from(tradeJson(rng, i, 1_700_000_000_000 + i)));
+  const envelopes = messages.map(envelopeOf);
   let rows = 0;
   const perSecond = measure(3, count, () => {
-    for (const message of messages) {
-      const parsed = parseTradeMessage(message);
-      if (!parsed.ok) throw new Error(parsed.reason);
+    for (const [i, message] of messages.entries()) {
+      const parsed = parseTradeMessage(message, envelopes[i] as RecordEnvelope);
+      if (!parsed.ok) throw new Error(parsed.detail);
       rows += rowJson(tradeRecord(parsed.event)).length > 0 ? 1 : 0;
     }
   });
@@ -141,10 +149,11 @@ function parseAndBuildDepth(quick: boolean): MicroResult {
     ),
   );
   let rows = 0;
+  const envelopes = messages.map(envelopeOf);
   const perMessage = measure(3, count, () => {
-    for (const message of messages) {
-      const parsed = parseDepthMessage(message);
-      if (!parsed.ok) throw new Error(parsed.reason);
+    for (const [i, message] of messages.entries()) {
+      const parsed = parseDepthMessage(message, envelopes[i] as RecordEnvelope);
+      if (!parsed.ok) throw new Error(parsed.detail);
       if (parsed.event.e !== 'depthUpdate') throw new Error('expected a depthUpdate');
       rows += updateRecords(parsed.event).map((record) => rowJson(record)).length;
     }
@@ -174,8 +183,9 @@ async function clickhouseInserts(quick: boolean): Promise<MicroResult[]> {
     for (const batch of [100, 1_000, 10_000]) {
       const budgetMs = quick ? 2_000 : 6_000;
       const records = Array.from({ length: batch }, () => {
-        const parsed = parseTradeMessage(Buffer.from(tradeJson(rng, nextId, 1_700_000_000_000 + nextId++)));
-        if (!parsed.ok) throw new Error(parsed.reason);
+        const message = Buffer.from(tradeJson(rng, nextId, 1_700_000_000_000 + nextId++));
+        const parsed = parseTradeMessage(message, envelopeOf(message));
+        if (!parsed.ok) throw new Error(parsed.detail);
         return tradeRecord(parsed.event);
       });
       let rows = 0;

@@ -1,19 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
+import { classifyClickhouseError } from '@candleflow/common/error-classification';
 import { Kafka, logLevel, Partitioners, type logCreator } from 'kafkajs';
 import { migrate } from '@candleflow/common/clickhouse-migrations';
 import { registerLz4Codec } from '@candleflow/common/kafkajs-lz4';
 import { createLogger, type Logger } from '@candleflow/common/logger';
 import { createRegistry, startOpsServer, type HealthReport } from '@candleflow/common/ops-server';
+import { retry, type BackoffOptions } from '@candleflow/common/retry';
 import { writeBatch } from './batch-writer.js';
 import { rowJson, windowRecord } from './clickhouse-records.js';
 import { ClickhouseSink } from './clickhouse-sink.js';
+import { createDlqPublisher } from './dlq-publisher.js';
 import type { AggregatorConfig } from './config.js';
 import { AggregatorConsumer } from './kafka-consumer.js';
 import { MessageProcessor } from './message-processor.js';
 import { createAggregatorMetrics } from './metrics.js';
 import { TumblingWindows } from './tumbling-window.js';
-import { BatchAccumulator, type DlqMessage, type WriteBatch } from './write-batch.js';
+import { BatchAccumulator, type WriteBatch } from './write-batch.js';
 import { WriteQueue } from './write-queue.js';
 
 export interface Aggregator {
@@ -26,6 +30,8 @@ export interface Aggregator {
 
 /** How often idle partitions and due batches are checked. */
 const TICK_MS = 100;
+/** Longer than any dead-letter transaction takes; a crashed instance's open one is aborted after it. */
+const DLQ_TRANSACTION_TIMEOUT_MS = 15_000;
 /** How long a shutdown waits for writes; what is not written by then is re-read at the next start. */
 const SHUTDOWN_WRITE_TIMEOUT_MS = 8000;
 
@@ -41,10 +47,9 @@ function kafkaLogs(logger: Logger): logCreator {
     };
 }
 
-async function migrateUntilDone(config: AggregatorConfig, logger: Logger, retryMaxMs: number): Promise<void> {
-  let delay = config.SINK_RETRY_MIN_MS;
-  for (;;) {
-    try {
+function migrateUntilDone(config: AggregatorConfig, logger: Logger, backoff: BackoffOptions): Promise<void> {
+  return retry(
+    async () => {
       const applied = await migrate({
         url: config.CLICKHOUSE_URL,
         username: config.CLICKHOUSE_USER,
@@ -52,16 +57,16 @@ async function migrateUntilDone(config: AggregatorConfig, logger: Logger, retryM
         database: config.CLICKHOUSE_DB,
       });
       if (applied.length > 0) logger.info({ applied }, 'ClickHouse migrations applied');
-      return;
-    } catch (error) {
-      logger.warn(
-        { err: error instanceof Error ? error.message : String(error), retryInMs: delay },
-        'ClickHouse migrations failed; retrying',
-      );
-      await sleep(delay);
-      delay = Math.min(delay * 2, retryMaxMs);
-    }
-  }
+    },
+    {
+      ...backoff,
+      onRetry: (error, _attempt, delayMs) =>
+        logger.warn(
+          { err: classifyClickhouseError(error).summary, retryInMs: delayMs },
+          'ClickHouse migrations failed; retrying',
+        ),
+    },
+  );
 }
 
 /**
@@ -76,12 +81,12 @@ export async function startAggregator(
   const registry = createRegistry('aggregator');
   const metrics = createAggregatorMetrics(registry);
   const windowMs = config.WINDOW_SECONDS * 1000;
-  const retry = {
+  const backoff: BackoffOptions = {
     minMs: config.SINK_RETRY_MIN_MS,
     maxMs: Math.max(config.SINK_RETRY_MIN_MS, config.SINK_RETRY_MAX_MS),
   };
 
-  await migrateUntilDone(config, logger, retry.maxMs);
+  await migrateUntilDone(config, logger, backoff);
   const client = createClient({
     url: config.CLICKHOUSE_URL,
     username: config.CLICKHOUSE_USER,
@@ -92,14 +97,14 @@ export async function startAggregator(
     // Failures are logged once, with the retry, by the sink.
     log: { level: ClickHouseLogLevel.OFF },
   });
-  const sink = new ClickhouseSink(client, { retry, logger, metrics });
+  const sink = new ClickhouseSink(client, { retry: backoff, logger, metrics });
   const engine = new TumblingWindows({ windowMs, graceMs: config.WINDOW_GRACE_MS, idleMs: config.WINDOW_IDLE_MS });
   const accumulator = new BatchAccumulator(
     { batchRows: config.SINK_BATCH_ROWS, flushMs: config.SINK_FLUSH_MS },
     Date.now(),
   );
   const topics = { trades: config.TOPIC_TRADES, depth: config.TOPIC_DEPTH };
-  const processor = new MessageProcessor(topics, engine, accumulator, metrics);
+  const processor = new MessageProcessor(topics, engine, accumulator, metrics, config.DLQ_MAX_VALUE_BYTES);
 
   // The producer's batches are lz4-compressed.
   registerLz4Codec();
@@ -110,26 +115,25 @@ export async function startAggregator(
     logCreator: kafkaLogs(logger),
   });
   // Dead letters are keyed by source topic; any stable partitioner will do.
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  // Transactional: dead letters and the offsets of their batch are committed together. The
+  // id is new at each start; a crashed instance's open transaction ends by its timeout.
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    transactionalId: `${config.GROUP_ID}-dlq-${randomUUID()}`,
+    transactionTimeout: DLQ_TRANSACTION_TIMEOUT_MS,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   let closing = false;
-
-  const publishDeadLetters = async (messages: DlqMessage[]): Promise<void> => {
-    let delay = retry.minMs;
-    for (;;) {
-      try {
-        await producer.send({
-          topic: config.TOPIC_DLQ,
-          messages: messages.map((m) => ({ key: m.sourceTopic, value: m.value, headers: m.headers })),
-        });
-        return;
-      } catch (error) {
-        if (closing) throw error;
-        logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'DLQ send failed; retrying');
-        await sleep(delay);
-        delay = Math.min(delay * 2, retry.maxMs);
-      }
-    }
-  };
+  const closed = new AbortController();
+  const publishDeadLetters = createDlqPublisher(producer, {
+    topic: config.TOPIC_DLQ,
+    groupId: config.GROUP_ID,
+    retry: backoff,
+    logger,
+    metrics,
+    signal: closed.signal,
+  });
 
   const consumer: AggregatorConsumer = new AggregatorConsumer(kafka, processor, {
     groupId: config.GROUP_ID,
@@ -153,10 +157,14 @@ export async function startAggregator(
     (batch) =>
       writeBatch(batch, {
         sink,
+        topics,
         windowMs,
         metrics,
-        publishDeadLetters,
-        commit: (offsets) => consumer.commit(offsets),
+        commit: async (offsets, deadLetters) => {
+          const current = consumer.currentOffsets(offsets);
+          if (deadLetters.length === 0) await consumer.commit(current);
+          else await publishDeadLetters(deadLetters, current);
+        },
       }),
     {
       maxPending: config.SINK_MAX_PENDING_BATCHES,
@@ -244,6 +252,7 @@ export async function startAggregator(
     deadline.abort();
     if (!written) logger.warn('stopping with unwritten rows; they are re-read from Kafka at the next start');
     closing = true;
+    closed.abort();
     sink.close();
     await consumer.disconnect();
     await producer.disconnect();

@@ -20,6 +20,11 @@ export const aggregatorEnv = {
   SINK_MAX_PENDING_BATCHES: positiveInt.default(4),
   SINK_RETRY_MIN_MS: positiveInt.default(200),
   SINK_RETRY_MAX_MS: positiveInt.default(5000),
+  /**
+   * Dead letters' values are cut to this many bytes (a header keeps the original size), so
+   * that a message near the broker's limit still fits the DLQ with its headers.
+   */
+  DLQ_MAX_VALUE_BYTES: z.coerce.number().int().min(1024).default(900_000),
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
   /** 0 picks a free port (tests). */
   AGGREGATOR_PORT: z.coerce.number().int().min(0).max(65535).default(9102),

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '@candleflow/common/logger';
 import type { MessageProcessor, Topics } from './message-processor.js';
 import type { AggregatorMetrics } from './metrics.js';
+import type { GroupOffset } from './dlq-publisher.js';
 import type { CommitOffset } from './write-batch.js';
 
 /** One partition this instance owns, for one stretch of ownership. */
@@ -32,15 +33,6 @@ export interface ConsumerOptions {
 }
 
 const key = (topic: string, partition: number): string => `${topic}:${partition}`;
-
-function headerStrings(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (value === undefined) continue;
-    out[name] = Array.isArray(value) ? value.map(String).join(',') : String(value);
-  }
-  return out;
-}
 
 /**
  * The KafkaJS side: one consumer group over the trades and depth topics, `eachBatch`,
@@ -136,13 +128,19 @@ export class AggregatorConsumer {
     return offsets;
   }
 
-  /** Commits the offsets still belonging to the current ownership of their partition. */
-  async commit(offsets: CommitOffset[]): Promise<void> {
-    const current = offsets.filter((o) => this.owned.get(key(o.topic, o.partition))?.token === o.owner);
-    if (current.length === 0) return;
+  /** The offsets still belonging to the current ownership of their partition (a later owner re-reads the rest). */
+  currentOffsets(offsets: CommitOffset[]): GroupOffset[] {
+    return offsets
+      .filter((o) => this.owned.get(key(o.topic, o.partition))?.token === o.owner)
+      .map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+  }
+
+  /** Commits offsets (best effort: a failed commit only means re-reading). */
+  async commit(offsets: GroupOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
     try {
       await this.consumer.commitOffsets(
-        current.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })),
+        offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })),
       );
       this.options.metrics.commits.inc({ result: 'ok' });
     } catch (error) {
@@ -240,10 +238,18 @@ export class AggregatorConsumer {
       }
       const offset = Number(message.offset);
       if (owned.next === undefined || offset >= owned.next) {
+        const timestampMs = Number(message.timestamp);
         this.processor.process(
           batch.topic,
           batch.partition,
-          { offset, value: message.value, headers: headerStrings(message.headers) },
+          {
+            offset,
+            key: message.key,
+            value: message.value,
+            // A record without a usable timestamp is judged against the time it is read.
+            timestampMs: Number.isFinite(timestampMs) && timestampMs > 0 ? timestampMs : nowMs,
+            headers: message.headers,
+          },
           nowMs,
         );
         owned.next = offset + 1;

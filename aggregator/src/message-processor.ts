@@ -1,25 +1,27 @@
-import { DLQ_REASON_HEADER } from '@candleflow/common/binance-events';
+import type { IHeaders } from 'kafkajs';
 import { tradeRecord } from './clickhouse-records.js';
+import { DLQ_TRUNCATED_HEADER, messageDeadLetter } from './dead-letters.js';
 import type { AggregatorMetrics } from './metrics.js';
 import { snapshotRecords, UpdateIdSequence, updateRecords } from './orderbook-rows.js';
-import { parseDepthMessage, parseTradeMessage, tradeOf } from './topic-messages.js';
+import { parseDepthMessage, parseTradeMessage, tradeOf, type DlqReason } from './topic-messages.js';
 import type { TumblingWindows } from './tumbling-window.js';
 import type { BatchAccumulator } from './write-batch.js';
 
 /** A Kafka message as the processor needs it. */
 export interface InputMessage {
   offset: number;
+  key: Buffer | null;
   value: Buffer | null;
-  headers: Record<string, string>;
+  /** The record's timestamp (ms). */
+  timestampMs: number;
+  /** As KafkaJS gives them: only read for a message that goes to the DLQ. */
+  headers: IHeaders | undefined;
 }
 
 export interface Topics {
   trades: string;
   depth: string;
 }
-
-export const DLQ_SOURCE_PARTITION_HEADER = 'dlq_source_partition';
-export const DLQ_SOURCE_OFFSET_HEADER = 'dlq_source_offset';
 
 /**
  * Turns messages of the trades and depth topics into rows: trades into `trades` rows and
@@ -34,13 +36,15 @@ export class MessageProcessor {
     private readonly engine: TumblingWindows,
     private readonly out: BatchAccumulator,
     private readonly metrics: AggregatorMetrics,
+    /** Dead letters' values are cut to this size to fit the dead-letter topic. */
+    private readonly maxDlqValueBytes: number,
   ) {}
 
   process(topic: string, partition: number, message: InputMessage, nowMs: number): void {
     this.metrics.messages.inc({ topic });
     if (topic === this.topics.trades) this.processTrade(partition, message, nowMs);
     else if (topic === this.topics.depth) this.processDepth(partition, message);
-    else this.deadLetter(topic, partition, message, `unexpected topic ${topic}`);
+    else this.deadLetter(topic, partition, message, 'unexpected_topic', `unexpected topic ${topic}`);
   }
 
   /** Forgets a partition's state: it was revoked, or will be read again from its committed offset. */
@@ -55,9 +59,9 @@ export class MessageProcessor {
   }
 
   private processTrade(partition: number, message: InputMessage, nowMs: number): void {
-    const parsed = parseTradeMessage(message.value);
+    const parsed = parseTradeMessage(message.value, message);
     if (!parsed.ok) {
-      this.deadLetter(this.topics.trades, partition, message, parsed.reason);
+      this.deadLetter(this.topics.trades, partition, message, parsed.reason, parsed.detail);
       return;
     }
     this.out.add('trades', [tradeRecord(parsed.event)]);
@@ -67,9 +71,9 @@ export class MessageProcessor {
   }
 
   private processDepth(partition: number, message: InputMessage): void {
-    const parsed = parseDepthMessage(message.value);
+    const parsed = parseDepthMessage(message.value, message);
     if (!parsed.ok) {
-      this.deadLetter(this.topics.depth, partition, message, parsed.reason);
+      this.deadLetter(this.topics.depth, partition, message, parsed.reason, parsed.detail);
       return;
     }
     const event = parsed.event;
@@ -86,17 +90,15 @@ export class MessageProcessor {
     else this.out.add('orderbook_updates', updateRecords(event));
   }
 
-  private deadLetter(topic: string, partition: number, message: InputMessage, reason: string): void {
-    this.metrics.dlqMessages.inc({ topic });
-    this.out.addDlq({
-      sourceTopic: topic,
-      value: message.value,
-      headers: {
-        ...message.headers,
-        [DLQ_REASON_HEADER]: reason,
-        [DLQ_SOURCE_PARTITION_HEADER]: String(partition),
-        [DLQ_SOURCE_OFFSET_HEADER]: String(message.offset),
-      },
-    });
+  private deadLetter(topic: string, partition: number, message: InputMessage, reason: DlqReason, detail: string): void {
+    this.metrics.dlqMessages.inc({ topic, reason });
+    const letter = messageDeadLetter(
+      { topic, partition, offset: message.offset, value: message.value, headers: message.headers },
+      reason,
+      detail,
+      this.maxDlqValueBytes,
+    );
+    if (letter.headers[DLQ_TRUNCATED_HEADER] !== undefined) this.metrics.dlqTruncated.inc();
+    this.out.addDlq(letter);
   }
 }

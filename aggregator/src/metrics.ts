@@ -31,8 +31,8 @@ export function createAggregatorMetrics(registry: Registry) {
     }),
     clickhouseErrors: new Counter({
       name: 'aggregator_clickhouse_errors_total',
-      help: 'Failed ClickHouse requests (each is retried)',
-      labelNames: ['operation'] as const,
+      help: 'Failed ClickHouse requests, by kind: unavailable and query are retried, data is split to find the refused rows',
+      labelNames: ['operation', 'kind'] as const,
       registers,
     }),
     clickhouseUp: new Gauge({
@@ -63,8 +63,18 @@ export function createAggregatorMetrics(registry: Registry) {
     }),
     dlqMessages: new Counter({
       name: 'aggregator_dlq_messages_total',
-      help: 'Messages sent to the dead-letter topic, per source topic',
-      labelNames: ['topic'] as const,
+      help: 'Messages and refused rows sent to the dead-letter topic, per source topic and reason',
+      labelNames: ['topic', 'reason'] as const,
+      registers,
+    }),
+    dlqTruncated: new Counter({
+      name: 'aggregator_dlq_truncated_total',
+      help: 'Dead letters whose value was cut to fit the dead-letter topic (a header gives the original size)',
+      registers,
+    }),
+    dlqDropped: new Counter({
+      name: 'aggregator_dlq_dropped_total',
+      help: 'Dead letters the broker refused even cut down; logged with their source, then skipped',
       registers,
     }),
     depthGaps: new Counter({

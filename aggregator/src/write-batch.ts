@@ -1,11 +1,13 @@
 import type { TableName, TableRecords } from './clickhouse-records.js';
+import type { DlqReason } from './topic-messages.js';
 import type { LateWindow } from './tumbling-window.js';
 
-/** A message that could not be parsed, on its way to the dead-letter topic. */
+/** A message that broke the input contract, or a row ClickHouse refused, on its way to the dead-letter topic. */
 export interface DlqMessage {
   sourceTopic: string;
+  reason: DlqReason;
   value: Buffer | null;
-  headers: Record<string, string>;
+  headers: Record<string, string | Buffer>;
 }
 
 /** An offset that may be committed once its batch is durable. */

@@ -14,7 +14,7 @@ function setup() {
   const metrics = createAggregatorMetrics(registry);
   const engine = new TumblingWindows({ windowMs: 10_000, graceMs: 2000, idleMs: 3000 });
   const out = new BatchAccumulator({ batchRows: 1000, flushMs: 1000 }, 0);
-  const processor = new MessageProcessor(topics, engine, out, metrics);
+  const processor = new MessageProcessor(topics, engine, out, metrics, 200);
   const value = async (name: string, labels: Record<string, string> = {}): Promise<number> => {
     const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
     const sample = metric?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
@@ -23,11 +23,15 @@ function setup() {
   return { engine, out, processor, value };
 }
 
+/** A record as KafkaJS gives it: keyed by the value's symbol, written a minute after T0. */
 const message = (offset: number, value: unknown, headers: Record<string, string> = { receive_time_ms: '1' }) => ({
   offset,
+  key: Buffer.from((value as { s?: string } | null)?.s ?? 'BTCUSDT'),
   value: value === null ? null : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
+  timestampMs: T0 + 60_000,
   headers,
 });
+const text = (header: string | Buffer | undefined): string | undefined => header?.toString();
 
 const tradeEvent = (t: number, T: number, m = false) => ({
   e: 'trade',
@@ -123,8 +127,8 @@ test('unreadable messages become dead letters with the reason and where they cam
     batch.dlq.map((d) => [
       d.sourceTopic,
       d.value?.toString() ?? null,
-      d.headers.dlq_source_partition,
-      d.headers.dlq_source_offset,
+      text(d.headers.dlq_source_partition),
+      text(d.headers.dlq_source_offset),
     ]),
     [
       [topics.trades, 'not json', '2', '40'],
@@ -132,12 +136,53 @@ test('unreadable messages become dead letters with the reason and where they cam
       [topics.trades, null, '2', '42'],
     ],
   );
-  assert.match(batch.dlq[0]?.headers.dlq_reason ?? '', /^not JSON/);
-  assert.match(batch.dlq[1]?.headers.dlq_reason ?? '', /^not a depthUpdate or depthSnapshot event: /);
-  assert.equal(batch.dlq[2]?.headers.dlq_reason, 'empty message');
-  assert.equal(batch.dlq[0]?.headers.receive_time_ms, '1', 'original headers are kept');
-  assert.equal(await value('aggregator_dlq_messages_total', { topic: topics.trades }), 2);
-  assert.equal(await value('aggregator_dlq_messages_total', { topic: topics.depth }), 1);
+  assert.match(text(batch.dlq[0]?.headers.dlq_reason) ?? '', /^not_json: not JSON/);
+  assert.match(text(batch.dlq[1]?.headers.dlq_reason) ?? '', /^schema: not a depthUpdate or depthSnapshot event: /);
+  assert.equal(text(batch.dlq[2]?.headers.dlq_reason), 'empty: empty message');
+  assert.equal(text(batch.dlq[0]?.headers.receive_time_ms), '1', 'original headers are kept');
+  assert.equal(await value('aggregator_dlq_messages_total', { topic: topics.trades, reason: 'not_json' }), 1);
+  assert.equal(await value('aggregator_dlq_messages_total', { topic: topics.trades, reason: 'empty' }), 1);
+  assert.equal(await value('aggregator_dlq_messages_total', { topic: topics.depth, reason: 'schema' }), 1);
+});
+
+test('contract breaches never reach a row or a window, and their dead letters stay small', async () => {
+  const { engine, out, processor, value } = setup();
+  const manyBadLevels = {
+    e: 'depthUpdate',
+    E: T0,
+    s: 'BTCUSDT',
+    U: 1,
+    u: 2,
+    b: Array.from({ length: 20_000 }, () => ['x', 'y']),
+    a: [],
+  };
+  processor.process(topics.trades, 0, { ...message(1, tradeEvent(1, T0)), key: Buffer.from('ETHUSDT') }, 0);
+  processor.process(topics.trades, 0, message(2, tradeEvent(2, 0)), 0);
+  processor.process(topics.trades, 0, message(3, tradeEvent(3, T0 + 60_000 + 60_001)), 0);
+  processor.process(topics.trades, 0, message(4, { ...tradeEvent(4, T0), q: '0.000' }), 0);
+  processor.process(topics.trades, 0, message(5, { ...tradeEvent(5, T0), q: '1.123456789' }), 0);
+  processor.process(topics.depth, 1, message(6, manyBadLevels), 0);
+  processor.process(topics.trades, 0, message(7, tradeEvent(7, T0 + 60_000 + 60_000)), 0);
+  const batch = out.cut([], 0);
+  assert.deepEqual(
+    batch.records.trades.map((r) => r.trade_id),
+    [7],
+    'only the trade a minute ahead of its record, not more, passes',
+  );
+  assert.deepEqual(batch.records.orderbook_updates, []);
+  assert.equal(engine.openWindowCount(), 1);
+  assert.deepEqual(
+    batch.dlq.map((d) => text(d.headers.dlq_reason)?.split(':')[0]),
+    ['key_mismatch', 'time_range', 'time_range', 'not_positive', 'precision', 'schema'],
+  );
+  const depthLetter = batch.dlq[5];
+  assert.ok(depthLetter);
+  assert.ok(Buffer.byteLength(text(depthLetter.headers.dlq_reason) ?? '') <= 1024);
+  assert.match(text(depthLetter.headers.dlq_reason) ?? '', /and 39997 more issues$/);
+  assert.equal(depthLetter.value?.length, 200, 'the value is cut to the configured size');
+  assert.equal(text(depthLetter.headers.dlq_truncated_from_bytes), String(JSON.stringify(manyBadLevels).length));
+  assert.equal(await value('aggregator_dlq_truncated_total'), 1);
+  assert.equal(await value('aggregator_dlq_messages_total', { topic: topics.trades, reason: 'time_range' }), 2);
 });
 
 test('dropping a partition forgets its windows and sequence', () => {

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseDepthMessage, parseTradeMessage, tradeOf } from '../src/topic-messages.js';
+import {
+  BINANCE_FIRST_DAY_MS,
+  MAX_AHEAD_MS,
+  parseDepthMessage,
+  parseTradeMessage,
+  tradeOf,
+  type Parsed,
+  type RecordEnvelope,
+} from '../src/topic-messages.js';
 
 const trade = {
   e: 'trade',
@@ -15,8 +23,21 @@ const trade = {
 };
 const buf = (value: unknown): Buffer => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 
+/** The record as the producer writes it: keyed by symbol, stamped a little after the trade. */
+const envelope = (symbol = 'OMGBUSD', timestampMs = trade.T + 5): RecordEnvelope => ({
+  key: Buffer.from(symbol),
+  timestampMs,
+});
+const depthEnvelope = envelope('BTCUSDT', 1_633_998_288_467);
+const E = 1_633_998_288_000;
+
+function failure<T>(parsed: Parsed<T>): string {
+  assert.ok(!parsed.ok, 'expected a rejection');
+  return `${parsed.reason}: ${parsed.detail}`;
+}
+
 test('a Binance trade event parses and becomes an engine trade', () => {
-  const parsed = parseTradeMessage(buf(trade));
+  const parsed = parseTradeMessage(buf(trade), envelope());
   assert.ok(parsed.ok);
   assert.deepEqual(tradeOf(parsed.event), {
     symbol: 'OMGBUSD',
@@ -29,48 +50,139 @@ test('a Binance trade event parses and becomes an engine trade', () => {
 });
 
 test('bad trade messages give a reason naming the problem', () => {
-  const reason = (value: Buffer | null): string => {
-    const parsed = parseTradeMessage(value);
-    assert.ok(!parsed.ok);
-    return parsed.reason;
-  };
-  assert.equal(reason(null), 'empty message');
-  assert.equal(reason(Buffer.alloc(0)), 'empty message');
-  assert.match(reason(buf('{"e":"trade",')), /^not JSON: /);
-  assert.match(reason(buf({ ...trade, p: undefined })), /^not a trade event: p: /);
-  assert.match(reason(buf({ ...trade, q: '1e-3' })), /^not a trade event: q: expected a decimal string/);
-  assert.match(reason(buf({ ...trade, e: 'aggTrade' })), /^not a trade event: e: /);
-  assert.match(reason(buf([1, 2])), /^not a trade event: /);
+  const reason = (value: Buffer | null): string => failure(parseTradeMessage(value, envelope()));
+  assert.equal(reason(null), 'empty: empty message');
+  assert.equal(reason(Buffer.alloc(0)), 'empty: empty message');
+  assert.match(reason(buf('{"e":"trade",')), /^not_json: not JSON: /);
+  assert.match(reason(buf({ ...trade, p: undefined })), /^schema: not a trade event: p: /);
+  assert.match(reason(buf({ ...trade, q: '1e-3' })), /^schema: not a trade event: q: expected a decimal string/);
+  assert.match(reason(buf({ ...trade, q: '-1' })), /^schema: not a trade event: q: expected a decimal string/);
+  assert.match(reason(buf({ ...trade, t: '425085' })), /^schema: not a trade event: t: /);
+  assert.match(reason(buf({ ...trade, t: 2 ** 64 })), /^schema: not a trade event: t: /);
+  assert.match(reason(buf({ ...trade, m: 'false' })), /^schema: not a trade event: m: /);
+  assert.match(reason(buf({ ...trade, e: 'aggTrade' })), /^schema: not a trade event: e: /);
+  assert.match(reason(buf([1, 2])), /^schema: not a trade event: /);
+  assert.match(reason(buf('null')), /^schema: not a trade event: /);
+});
+
+test('the key must be the symbol', () => {
+  assert.ok(parseTradeMessage(buf(trade), envelope('OMGBUSD')).ok);
+  assert.equal(
+    failure(parseTradeMessage(buf(trade), envelope('BTCUSDT'))),
+    'key_mismatch: key "BTCUSDT" is not the symbol OMGBUSD',
+  );
+  assert.match(failure(parseTradeMessage(buf(trade), envelope('OMGBUSDT'))), /^key_mismatch: /);
+  assert.match(failure(parseTradeMessage(buf(trade), envelope('omgbusd'))), /^key_mismatch: /);
+  assert.equal(
+    failure(parseTradeMessage(buf(trade), { ...envelope(), key: null })),
+    'key_mismatch: no key is not the symbol OMGBUSD',
+  );
+  const depth = { e: 'depthUpdate', E, s: 'BTCUSDT', U: 5, u: 6, b: [], a: [] };
+  assert.match(failure(parseDepthMessage(buf(depth), envelope('ETHUSDT', E))), /^key_mismatch: /);
+});
+
+test("trade times from Binance's first day up to a minute after the record are accepted", () => {
+  const at = (T: number, recordMs: number) => parseTradeMessage(buf({ ...trade, T }), envelope('OMGBUSD', recordMs));
+  const now = 1_800_000_000_000;
+  assert.ok(at(BINANCE_FIRST_DAY_MS, now).ok, 'the first day itself');
+  assert.match(
+    failure(at(BINANCE_FIRST_DAY_MS - 1, now)),
+    /^time_range: T=1499990399999 is before Binance's first day/,
+  );
+  assert.match(failure(at(0, now)), /^time_range: T=0 /);
+  assert.ok(at(now + MAX_AHEAD_MS, now).ok, 'exactly a minute ahead');
+  assert.equal(
+    failure(at(now + MAX_AHEAD_MS + 1, now)),
+    `time_range: T=${now + MAX_AHEAD_MS + 1} is more than 60 s after the record's timestamp ${now}`,
+  );
+  assert.match(failure(at(4_102_444_800_000, now)), /^time_range: /, 'year 2100');
+  assert.ok(at(BINANCE_FIRST_DAY_MS + 1000, now).ok, 'a replayed recording: old, behind its record');
+  const depth = (e: number) => ({ e: 'depthUpdate', E: e, s: 'BTCUSDT', U: 5, u: 6, b: [], a: [] });
+  assert.match(failure(parseDepthMessage(buf(depth(0)), depthEnvelope)), /^time_range: E=0 /);
+  assert.match(failure(parseDepthMessage(buf(depth(E + 10 * MAX_AHEAD_MS)), depthEnvelope)), /^time_range: E=/);
+});
+
+test("a trade's price and quantity must be positive", () => {
+  assert.equal(
+    failure(parseTradeMessage(buf({ ...trade, p: '0' }), envelope())),
+    'not_positive: p: price 0 is not positive',
+  );
+  assert.equal(
+    failure(parseTradeMessage(buf({ ...trade, q: '0.00000000' }), envelope())),
+    'not_positive: q: quantity 0.00000000 is not positive',
+  );
+  assert.ok(parseTradeMessage(buf({ ...trade, q: '0.00000001' }), envelope()).ok);
 });
 
 test('prices and quantities must fit Decimal(18, 8), the columns they are written through', () => {
-  const tooFine = parseTradeMessage(buf({ ...trade, p: '13.804800001' }));
-  assert.ok(!tooFine.ok);
-  assert.equal(tooFine.reason, 'p: 13.804800001 has more than 10 integer or 8 fraction digits');
-  const tooBig = parseTradeMessage(buf({ ...trade, q: '12345678901' }));
-  assert.ok(!tooBig.ok);
-  assert.match(tooBig.reason, /^q: 12345678901 /);
-  assert.ok(parseTradeMessage(buf({ ...trade, p: '9999999999.99999999000' })).ok, 'trailing zeros are no digits');
-  const level = parseDepthMessage(
-    buf({ e: 'depthUpdate', E: 1, s: 'BTCUSDT', U: 5, u: 6, b: [['1.0', '2.0']], a: [['1.0', '0.000000001']] }),
+  assert.equal(
+    failure(parseTradeMessage(buf({ ...trade, p: '13.804800001' }), envelope())),
+    'precision: p: 13.804800001 has more than 10 integer or 8 fraction digits',
   );
-  assert.ok(!level.ok);
-  assert.match(level.reason, /^a\.0\.1: 0\.000000001 /);
+  assert.match(
+    failure(parseTradeMessage(buf({ ...trade, q: '12345678901' }), envelope())),
+    /^precision: q: 12345678901 /,
+  );
+  assert.ok(
+    parseTradeMessage(buf({ ...trade, p: '9999999999.99999999000' }), envelope()).ok,
+    'trailing zeros are no digits',
+  );
+  const level = parseDepthMessage(
+    buf({ e: 'depthUpdate', E, s: 'BTCUSDT', U: 5, u: 6, b: [['1.0', '2.0']], a: [['1.0', '0.000000001']] }),
+    depthEnvelope,
+  );
+  assert.match(failure(level), /^precision: a\.0\.1: 0\.000000001 /);
+});
+
+test('depth levels: quantity 0 removes a level, a price of 0 or a malformed level is refused', () => {
+  const update = (b: unknown[]) =>
+    parseDepthMessage(buf({ e: 'depthUpdate', E, s: 'BTCUSDT', U: 5, u: 6, b, a: [] }), depthEnvelope);
+  assert.ok(update([['1.5', '0']]).ok);
+  assert.equal(
+    failure(
+      update([
+        ['1.5', '1'],
+        ['0.000', '1'],
+      ]),
+    ),
+    'not_positive: b.1.0: price 0.000 is not positive',
+  );
+  assert.match(failure(update([['1.5']])), /^schema: /);
+  assert.match(failure(update([['1.5', '1', '2']])), /^schema: /);
+  assert.match(failure(update([[1.5, '1']])), /^schema: /);
+  assert.match(failure(update(['1.5'])), /^schema: /);
+});
+
+test("a diff's update ids must be ordered; a reason over thousands of bad levels stays short", () => {
+  const ids = parseDepthMessage(buf({ e: 'depthUpdate', E, s: 'BTCUSDT', U: 7, u: 6, b: [], a: [] }), depthEnvelope);
+  assert.equal(failure(ids), 'update_ids: U=7 is above u=6');
+  assert.match(
+    failure(parseDepthMessage(buf({ e: 'depthUpdate', E, s: 'BTCUSDT', U: -1, u: 6, b: [], a: [] }), depthEnvelope)),
+    /^schema: .*U: /,
+  );
+  const levels = Array.from({ length: 50_000 }, (_, i) => [`x${i}`, 'y']);
+  const many = failure(
+    parseDepthMessage(buf({ e: 'depthUpdate', E, s: 'BTCUSDT', U: 1, u: 2, b: levels, a: [] }), depthEnvelope),
+  );
+  assert.ok(many.length < 700, `reason of ${many.length} characters`);
+  assert.match(many, /^schema: not a depthUpdate or depthSnapshot event: b\.0\.0: .*; and 99997 more issues$/);
 });
 
 test('the depth topic takes depthUpdate and depthSnapshot, nothing else', () => {
   const update = parseDepthMessage(
-    buf({ e: 'depthUpdate', E: 1, s: 'BTCUSDT', U: 5, u: 6, b: [], a: [['1.0', '2.0']] }),
+    buf({ e: 'depthUpdate', E, s: 'BTCUSDT', U: 5, u: 6, b: [], a: [['1.0', '2.0']] }),
+    depthEnvelope,
   );
   assert.ok(update.ok && update.event.e === 'depthUpdate');
   const snapshot = parseDepthMessage(
-    buf({ e: 'depthSnapshot', E: 1, s: 'BTCUSDT', lastUpdateId: 4, bids: [['1.0', '2.0']], asks: [] }),
+    buf({ e: 'depthSnapshot', E, s: 'BTCUSDT', lastUpdateId: 4, bids: [['1.0', '2.0']], asks: [] }),
+    depthEnvelope,
   );
   assert.ok(snapshot.ok && snapshot.event.e === 'depthSnapshot');
-  const wrong = parseDepthMessage(buf(trade));
-  assert.ok(!wrong.ok);
-  assert.match(wrong.reason, /^not a depthUpdate or depthSnapshot event: /);
-  const missing = parseDepthMessage(buf({ e: 'depthUpdate', E: 1, s: 'BTCUSDT', U: 5, b: [], a: [] }));
-  assert.ok(!missing.ok);
-  assert.match(missing.reason, /u: /);
+  assert.match(
+    failure(parseDepthMessage(buf(trade), envelope())),
+    /^schema: not a depthUpdate or depthSnapshot event: /,
+  );
+  const missing = parseDepthMessage(buf({ e: 'depthUpdate', E, s: 'BTCUSDT', U: 5, b: [], a: [] }), depthEnvelope);
+  assert.match(failure(missing), /u: /);
 });

@@ -122,8 +122,8 @@ test('synthetic trades over four symbols, with duplicates, late trades and bad m
     dlq.every((d) => d.reason.length > 0),
     'every dead letter says why',
   );
-  assert.ok(dlq.some((d) => d.reason.startsWith('not JSON')));
-  assert.ok(dlq.some((d) => /^not a trade event: p: /.test(d.reason)));
+  assert.ok(dlq.some((d) => d.reason.startsWith('not_json: not JSON')));
+  assert.ok(dlq.some((d) => /^schema: not a trade event: p: /.test(d.reason)));
 
   const port = aggregator.port;
   assert.equal(await metricValue(port, 'aggregator_dlq_messages_total'), 6);

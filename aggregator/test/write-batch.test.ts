@@ -18,7 +18,7 @@ test('a batch is full at batchRows, counting rows, late windows and dead letters
   acc.add('trades', [tradeRow(1), tradeRow(2)]);
   acc.addLateWindows([{ symbol: 'BTCUSDT', windowStartMs: 0 }]);
   assert.equal(acc.isFull(), false);
-  acc.addDlq({ sourceTopic: 't', value: null, headers: {} });
+  acc.addDlq({ sourceTopic: 't', reason: 'empty', value: null, headers: {} });
   assert.equal(acc.size, 4);
   assert.equal(acc.isFull(), true);
 });
@@ -35,7 +35,12 @@ test('a batch is due flushMs after the previous cut', () => {
 test('cut hands over everything held and starts empty', () => {
   const acc = new BatchAccumulator({ batchRows: 100, flushMs: 500 }, 0);
   acc.add('trades', [tradeRow(1)]);
-  acc.addDlq({ sourceTopic: 'binance.trades', value: Buffer.from('x'), headers: { dlq_reason: 'r' } });
+  acc.addDlq({
+    sourceTopic: 'binance.trades',
+    reason: 'not_json',
+    value: Buffer.from('x'),
+    headers: { dlq_reason: 'r' },
+  });
   const owner = {};
   const batch = acc.cut([{ topic: 'binance.trades', partition: 0, offset: 7, owner }], 10);
   assert.deepEqual(batch.records.trades, [tradeRow(1)]);

@@ -86,7 +86,16 @@ export function depthStream(sym: string): string {
   return `${sym.toLowerCase()}@depth@100ms`;
 }
 
-/** Formats a zod failure as one line naming the offending fields. */
-export function describeZodError(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
+/**
+ * Formats a zod failure as one short line naming the offending fields: the first
+ * `maxIssues` issues and how many more there were, so that a message with thousands of
+ * bad levels still gets a reason of a few hundred bytes.
+ */
+export function describeZodError(error: z.ZodError, maxIssues = 3): string {
+  const shown = error.issues
+    .slice(0, maxIssues)
+    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message.slice(0, 160)}`)
+    .join('; ');
+  const more = error.issues.length - maxIssues;
+  return more > 0 ? `${shown}; and ${more} more issue${more === 1 ? '' : 's'}` : shown;
 }

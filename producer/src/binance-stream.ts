@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@candleflow/common/logger';
 import { AsyncQueue } from './async-queue.js';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { backoffDelay, type BackoffOptions } from '@candleflow/common/retry';
 import { BinanceConnection } from './binance-connection.js';
 import { parseFrame, type MalformedKind, type MarketMessage } from './binance-frames.js';
 import { OverlapDedupe, type RangedItem } from './overlap-dedupe.js';

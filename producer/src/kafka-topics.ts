@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import Kafka, { type LibrdKafkaError } from 'node-rdkafka';
+import Kafka from 'node-rdkafka';
 import type { Logger } from '@candleflow/common/logger';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { retry, type BackoffOptions } from '@candleflow/common/retry';
 
 export interface TopicSpec {
   brokers: string[];
@@ -26,9 +25,8 @@ export async function ensureTopics(
   });
   try {
     let lastReason: string | undefined;
-    for (let attempt = 1; ; attempt++) {
-      options.signal?.throwIfAborted();
-      try {
+    await retry(
+      async () => {
         for (const topic of spec.topics) {
           const created = await createTopic(admin, topic, spec, options.requestTimeoutMs ?? 10_000);
           if (created) {
@@ -38,17 +36,19 @@ export async function ensureTopics(
             );
           }
         }
-        return;
-      } catch (error) {
-        const reason = (error as LibrdKafkaError).message;
-        const delay = backoffDelay(attempt, options.backoff);
-        const line = `cannot create topics on KAFKA_BROKERS=${spec.brokers.join(',')}: ${reason}; retrying in ${(delay / 1000).toFixed(1)}s`;
-        if (reason !== lastReason) options.logger.warn({ attempt }, line);
-        else options.logger.debug({ attempt }, line);
-        lastReason = reason;
-        await sleep(delay, undefined, { signal: options.signal });
-      }
-    }
+      },
+      {
+        ...options.backoff,
+        signal: options.signal,
+        onRetry: (error, attempt, delay) => {
+          const reason = error.message;
+          const line = `cannot create topics on KAFKA_BROKERS=${spec.brokers.join(',')}: ${reason}; retrying in ${(delay / 1000).toFixed(1)}s`;
+          if (reason !== lastReason) options.logger.warn({ attempt }, line);
+          else options.logger.debug({ attempt }, line);
+          lastReason = reason;
+        },
+      },
+    );
   } finally {
     admin.disconnect();
   }

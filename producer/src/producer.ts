@@ -1,8 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@candleflow/common/logger';
 import type { HealthReport } from '@candleflow/common/ops-server';
 import type { Registry } from 'prom-client';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { retry, type BackoffOptions } from '@candleflow/common/retry';
 import { BinanceStream } from './binance-stream.js';
 import type { ProducerConfig } from './config.js';
 import { ensureTopics } from './kafka-topics.js';
@@ -147,19 +146,17 @@ async function resolveSymbols(
 ): Promise<string[]> {
   const selection = config.SYMBOLS;
   if (selection.kind === 'list') return selection.symbols;
-  for (let attempt = 1; ; attempt++) {
-    signal?.throwIfAborted();
-    try {
+  return retry(
+    async () => {
       const symbols = await fetchTopUsdtPairs(config.BINANCE_REST_URL, selection.count);
       logger.info({ symbols }, `SYMBOLS=top:${selection.count} resolved to ${symbols.length} symbols`);
       return symbols;
-    } catch (error) {
-      const delay = backoffDelay(attempt, backoff);
-      logger.warn(
-        { attempt },
-        `${error instanceof Error ? error.message : String(error)}; retrying in ${(delay / 1000).toFixed(1)}s`,
-      );
-      await sleep(delay, undefined, { signal });
-    }
-  }
+    },
+    {
+      ...backoff,
+      signal,
+      onRetry: (error, attempt, delay) =>
+        logger.warn({ attempt }, `${error.message}; retrying in ${(delay / 1000).toFixed(1)}s`),
+    },
+  );
 }

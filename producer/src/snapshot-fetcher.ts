@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { depthSnapshotBodySchema, describeZodError, type PriceLevel } from '@candleflow/common/binance-events';
 import type { Logger } from '@candleflow/common/logger';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { backoffDelay, type BackoffOptions } from '@candleflow/common/retry';
 import { RequestWeightBudget } from './request-weight-budget.js';
 
 export interface DepthSnapshot {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelay } from '../src/backoff.js';
+import { backoffDelay } from '@candleflow/common/retry';
 
 const options = { minMs: 1000, maxMs: 30_000 };
 
