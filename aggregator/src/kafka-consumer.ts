@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '@candleflow/common/logger';
+import { retry } from '@candleflow/common/retry';
 import type { MessageProcessor, Topics } from './message-processor.js';
 import type { AggregatorMetrics } from './metrics.js';
 import type { GroupOffset } from './dlq-publisher.js';
@@ -76,17 +77,17 @@ export class AggregatorConsumer {
     await this.consumer.connect();
     const topics = [this.options.topics.trades, this.options.topics.depth];
     // The topics may not exist yet (the producer creates them by writing); wait for them.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.consumer.subscribe({ topics, fromBeginning: true });
-        break;
-      } catch (error) {
+    await retry(() => this.consumer.subscribe({ topics, fromBeginning: true }), {
+      minMs: 1000,
+      maxMs: 1000,
+      retryable: (error) => {
         const type = (error as { type?: unknown }).type;
-        if (this.stopping || (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE')) throw error;
+        return !this.stopping && (type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE');
+      },
+      onRetry: (_error, attempt) => {
         if (attempt === 1) this.options.logger.warn({ topics }, 'waiting for the topics to exist');
-        await sleep(1000);
-      }
-    }
+      },
+    });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
