@@ -8,6 +8,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { commonEnv, findProjectRoot, loadEnv, portSchema } from '@candleflow/common/env';
+import { clickhouseUsersEnv, webUser } from './local-services/clickhouse.js';
 import { ServiceError, localServices, servicesDown, servicesUp, type LocalService } from './local-services/index.js';
 
 const root = findProjectRoot();
@@ -17,6 +18,7 @@ const say = (line: string): void => console.log(`stack: ${line}`);
 const env = loadEnv({
   KAFKA_BROKERS: commonEnv.KAFKA_BROKERS,
   CLICKHOUSE_URL: commonEnv.CLICKHOUSE_URL,
+  CLICKHOUSE_WEB_PASSWORD: clickhouseUsersEnv.CLICKHOUSE_WEB_PASSWORD,
   WEB_PORT: portSchema.default(8050),
   SIM_PORT: portSchema.default(9443),
 });
@@ -79,6 +81,25 @@ async function waitHealthy(name: string, url: string, timeoutMs: number): Promis
   );
 }
 
+/**
+ * On the project's own ClickHouse the aggregator writes as `default` (no password: it
+ * listens on loopback only) and the web reads as the read-only user, whatever `.env` sets
+ * for Docker's ClickHouse. A server not managed here is used as CLICKHOUSE_USER says.
+ */
+async function clickhouseUsers(
+  services: LocalService[],
+): Promise<Record<'aggregator' | 'web', Record<string, string>>> {
+  const clickhouse = services.find((s) => s.name === 'clickhouse');
+  if ((await clickhouse?.state())?.kind === 'ours') {
+    return {
+      aggregator: { CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '' },
+      web: { CLICKHOUSE_USER: webUser, CLICKHOUSE_PASSWORD: env.CLICKHOUSE_WEB_PASSWORD },
+    };
+  }
+  say(`${env.CLICKHOUSE_URL} is not managed here: the aggregator and the web use CLICKHOUSE_USER`);
+  return { aggregator: {}, web: {} };
+}
+
 let shuttingDown: Promise<never> | undefined;
 
 /** Stops every child (SIGTERM, SIGKILL after 15 s), then the services this script started. Runs once. */
@@ -114,7 +135,8 @@ process.on('exit', () => {
 
 try {
   const t0 = Date.now();
-  started = await servicesUp(localServices(root, env), say);
+  const services = localServices(root, env);
+  started = await servicesUp(services, say);
   const binance: Record<string, string> = {};
   if (offline) {
     run('sim', 'binance-sim/src/main.ts', ['--synthetic', '--port', String(env.SIM_PORT)], {});
@@ -122,9 +144,10 @@ try {
     binance.BINANCE_WS_URL = `ws://127.0.0.1:${env.SIM_PORT}`;
     binance.BINANCE_REST_URL = `http://127.0.0.1:${env.SIM_PORT}`;
   }
-  run('aggregator', 'aggregator/src/main.ts', [], {});
+  const users = await clickhouseUsers(services);
+  run('aggregator', 'aggregator/src/main.ts', [], users.aggregator);
   run('producer', 'producer/src/main.ts', [], binance);
-  run('web', 'web/server/main.ts', [], {});
+  run('web', 'web/server/main.ts', [], users.web);
   await waitHealthy('web', `http://127.0.0.1:${env.WEB_PORT}/health`, 120_000);
   say(
     `ready in ${((Date.now() - t0) / 1000).toFixed(0)}s: chart at http://localhost:${env.WEB_PORT}` +

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
+import { commonEnv, parseEnv } from '@candleflow/common/env';
 import {
   ServiceError,
   commandExists,
@@ -24,6 +26,45 @@ export async function clickhouseAnswers(url: string, timeoutMs = 2000): Promise<
   }
 }
 
+/** The web's read-only user, defined in `clickhouse/users.d/candleflow-web.xml`. */
+export const webUser = 'candleflow_web';
+
+/** What the local server's users depend on: the database the web may read, and its password. */
+export const clickhouseUsersEnv = {
+  CLICKHOUSE_DB: commonEnv.CLICKHOUSE_DB,
+  CLICKHOUSE_WEB_PASSWORD: z.string().default('candleflow_web'),
+} as const;
+
+/** True only if ClickHouse at `url` lets `user` in with `password`. */
+export async function clickhouseAcceptsUser(url: string, user: string, password: string): Promise<boolean> {
+  try {
+    const res = await fetch(new URL('/?query=SELECT%201', url), {
+      headers: { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
+      signal: AbortSignal.timeout(2000),
+    });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+const xmlEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+/**
+ * `clickhouse/users.d/candleflow-web.xml` with each `<tag from_env="NAME"/>` replaced by
+ * `<tag>value</tag>`. The local server gets literal values because a running server
+ * picks up a changed users file but never a changed environment, and an unset variable
+ * would leave the password empty.
+ */
+export function webUserConfig(root: string, values: Record<string, string>): string {
+  const template = readFileSync(path.join(root, 'clickhouse', 'users.d', 'candleflow-web.xml'), 'utf8');
+  return template.replace(/<(\w+) from_env="(\w+)"\s*\/>/g, (_, tag: string, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new ServiceError(`candleflow-web.xml reads ${name}, which has no local value`);
+    return `<${tag}>${value.replace(/[&<>"']/g, (c) => xmlEscapes[c] ?? c)}</${tag}>`;
+  });
+}
+
 /** Debian's package; installed on first use where we may (root with apt-get). */
 function ensureClickhouseInstalled(): string {
   if (commandExists('clickhouse-server')) return 'clickhouse-server';
@@ -45,14 +86,30 @@ function ensureClickhouseInstalled(): string {
   return 'clickhouse-server';
 }
 
-export function localClickhouse(root: string, url: string): LocalService {
-  const dir = path.join(root, '.local', 'clickhouse');
+/**
+ * ClickHouse on loopback with the project's users: `default` (no password) and the web's
+ * read-only user. `stateDir` (default `<root>/.local/clickhouse`) holds its config, data
+ * and logs; the other options default to the environment, so tests can run a private server.
+ */
+export function localClickhouse(
+  root: string,
+  url: string,
+  options: { stateDir?: string; tcpPort?: number; database?: string; webPassword?: string } = {},
+): LocalService {
+  const dir = options.stateDir ?? path.join(root, '.local', 'clickhouse');
   const pidFile = path.join(dir, 'clickhouse.pid');
   const logFile = path.join(dir, 'stdout.log');
   const parsed = new URL(url);
   const host = parsed.hostname;
   const httpPort = Number(parsed.port || 8123);
-  const tcpPort = Number(process.env.CLICKHOUSE_TCP_PORT ?? 9000);
+  const tcpPort = options.tcpPort ?? Number(process.env.CLICKHOUSE_TCP_PORT ?? 9000);
+  const env = parseEnv(clickhouseUsersEnv, process.env);
+  const webPassword = options.webPassword ?? env.CLICKHOUSE_WEB_PASSWORD;
+  const webUserFile = path.join(dir, 'users.d', 'candleflow-web.xml');
+  const webUserXml = webUserConfig(root, {
+    CLICKHOUSE_DB: options.database ?? env.CLICKHOUSE_DB,
+    CLICKHOUSE_WEB_PASSWORD: webPassword,
+  });
 
   async function state(): Promise<ServiceState> {
     const pid = runningPid(pidFile);
@@ -76,7 +133,7 @@ export function localClickhouse(root: string, url: string): LocalService {
       }
     }
     const binary = ensureClickhouseInstalled();
-    for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'log'])
+    for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'log', 'users.d'])
       mkdirSync(path.join(dir, sub), { recursive: true });
     const config = path.join(dir, 'config.xml');
     writeFileSync(
@@ -122,6 +179,7 @@ export function localClickhouse(root: string, url: string): LocalService {
 </yandex>
 `,
     );
+    writeFileSync(webUserFile, webUserXml);
     const pid = spawnDetached(binary, [`--config-file=${config}`], logFile, pidFile);
     await waitFor(`ClickHouse on ${url}`, () => clickhouseAnswers(url, 1000), {
       timeoutMs: 60_000,
@@ -133,10 +191,21 @@ export function localClickhouse(root: string, url: string): LocalService {
     return pid;
   }
 
+  /** A server started by an older version, or with another password, gets the current web user. */
+  async function update(): Promise<void> {
+    if (existsSync(webUserFile) && readFileSync(webUserFile, 'utf8') === webUserXml) return;
+    mkdirSync(path.dirname(webUserFile), { recursive: true });
+    writeFileSync(webUserFile, webUserXml);
+    // ClickHouse rereads its users files every few seconds, without a restart.
+    await waitFor(`ClickHouse to load the ${webUser} user`, () => clickhouseAcceptsUser(url, webUser, webPassword), {
+      timeoutMs: 30_000,
+    });
+  }
+
   async function stop(): Promise<void> {
     const pid = runningPid(pidFile);
     if (pid !== undefined) await stopPid(pid, 30_000);
   }
 
-  return { name: 'clickhouse', state, start, stop };
+  return { name: 'clickhouse', state, start, update, stop };
 }

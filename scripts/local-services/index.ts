@@ -22,6 +22,7 @@ export async function servicesUp(services: LocalService[], log: (line: string) =
     services.map(async (service) => {
       const state = await service.state();
       if (state.kind === 'ours') {
+        await service.update?.();
         log(`${service.name}: already running (pid ${state.pid}) at ${state.endpoint}`);
       } else if (state.kind === 'external') {
         log(`${service.name}: using the server already at ${state.endpoint} (not managed here)`);

@@ -10,5 +10,7 @@ export interface LocalService {
   state(): Promise<ServiceState>;
   /** Starts the service and waits until it answers; returns its PID. */
   start(): Promise<number>;
+  /** Brings a server this project started earlier up to date with what start() would configure. */
+  update?(): Promise<void>;
   stop(): Promise<void>;
 }
