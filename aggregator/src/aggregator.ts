@@ -132,6 +132,7 @@ export async function startAggregator(
     retry: backoff,
     logger,
     metrics,
+    maxRequestBytes: config.DLQ_MAX_VALUE_BYTES,
     signal: closed.signal,
   });
 

@@ -39,14 +39,14 @@ function copyHeaders(headers: IHeaders | undefined, out: Record<string, string |
   }
 }
 
-/** Cuts `value` to `maxBytes`, saying so in a header. */
+/** Cuts `value` to `maxBytes`, saying so in a header (which keeps the size of the original, if cut before). */
 export function fitValue(
   value: Buffer | null,
   maxBytes: number,
   headers: Record<string, string | Buffer>,
 ): Buffer | null {
   if (value === null || value.length <= maxBytes) return value;
-  headers[DLQ_TRUNCATED_HEADER] = String(value.length);
+  headers[DLQ_TRUNCATED_HEADER] ??= String(value.length);
   return value.subarray(0, maxBytes);
 }
 

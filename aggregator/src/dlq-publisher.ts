@@ -15,6 +15,12 @@ export interface DlqPublisherOptions {
   retry: BackoffOptions;
   logger: Logger;
   metrics: AggregatorMetrics;
+  /**
+   * Dead letters go to the broker in requests of at most this many bytes (a larger letter
+   * alone): the broker refuses a request's records for a partition together when they pass
+   * its max.message.bytes, and DLQ_MAX_VALUE_BYTES is chosen so that one letter fits.
+   */
+  maxRequestBytes: number;
   /** Aborts the retries when the aggregator stops. */
   signal: AbortSignal;
 }
@@ -24,13 +30,17 @@ export interface GroupOffset {
   topic: string;
   partition: number;
   offset: number;
+  /** Committed with the offset (see commitMetadata). */
+  metadata: string;
 }
 
 /**
  * Sends a batch's dead letters and commits its offsets in one Kafka transaction, so that a
  * crash anywhere leaves either both or neither: a message re-read after a crash is never
  * dead-lettered twice (for readers in read_committed mode, KafkaJS's default; the console
- * consumer needs `--isolation-level read_committed`).
+ * consumer needs `--isolation-level read_committed`). The offsets carry the position up to
+ * which the partition was processed (commitMetadata): a message re-read below it because an
+ * open window held the offset back is not dead-lettered again either.
  *
  * While the broker is away it retries (the partitions wait, as they wait for ClickHouse).
  * If the broker refuses the dead letters themselves (too large for the DLQ topic, say),
@@ -48,8 +58,9 @@ export function createDlqPublisher(
       async () => {
         const transaction = await producer.transaction();
         try {
-          if (messages.length > 0)
-            await transaction.send({ topic: options.topic, messages: messages.map(kafkaMessage) });
+          for (const part of inRequests(messages, options.maxRequestBytes)) {
+            await transaction.send({ topic: options.topic, messages: part.map(kafkaMessage) });
+          }
           if (offsets.length > 0) {
             await transaction.sendOffsets({ consumerGroupId: options.groupId, topics: byTopic(offsets) });
           }
@@ -103,16 +114,48 @@ export function createDlqPublisher(
   };
 }
 
+const letterBytes = (message: DlqMessage): number =>
+  (message.value?.length ?? 0) +
+  Object.entries(message.headers).reduce(
+    (n, [name, value]) => n + Buffer.byteLength(name) + Buffer.byteLength(value),
+    0,
+  );
+
+/** Consecutive runs of letters of at most `maxBytes` together, a larger letter alone; in order. */
+export function inRequests(messages: DlqMessage[], maxBytes: number): DlqMessage[][] {
+  const requests: DlqMessage[][] = [];
+  let current: DlqMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = letterBytes(message);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      requests.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
+}
+
 function kafkaMessage(message: DlqMessage): Message {
   return { key: message.sourceTopic, value: message.value, headers: message.headers };
 }
 
-function byTopic(offsets: GroupOffset[]): { topic: string; partitions: { partition: number; offset: string }[] }[] {
-  const topics = new Map<string, { partition: number; offset: string }[]>();
-  for (const { topic, partition, offset } of offsets) {
+interface PartitionCommit {
+  partition: number;
+  offset: string;
+  metadata: string;
+}
+
+function byTopic(offsets: GroupOffset[]): { topic: string; partitions: PartitionCommit[] }[] {
+  const topics = new Map<string, PartitionCommit[]>();
+  for (const { topic, partition, offset, metadata } of offsets) {
     let partitions = topics.get(topic);
     if (partitions === undefined) topics.set(topic, (partitions = []));
-    partitions.push({ partition, offset: String(offset) });
+    partitions.push({ partition, offset: String(offset), metadata });
   }
   return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
 }

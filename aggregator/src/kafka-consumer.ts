@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '@candleflow/common/logger';
 import { retry } from '@candleflow/common/retry';
 import type { MessageProcessor, Topics } from './message-processor.js';
@@ -13,7 +13,13 @@ interface OwnedPartition {
   partition: number;
   /** Next offset to process; undefined until the first message after assignment. */
   next: number | undefined;
-  /** Resolves when the partition may be processed (final windows read back for trades). */
+  /**
+   * Messages before this offset were written by an earlier owner (rows and dead letters,
+   * committed with the `processedTo` of the partition's offset): re-read for the open
+   * windows only. Undefined until read back from the group's offsets.
+   */
+  replayTo: number | undefined;
+  /** Resolves when the partition may be processed (final windows and the group's processedTo read back). */
   ready: Promise<void> | undefined;
   /** Identity of this stretch of ownership: offsets taken under another are not committed. */
   token: object;
@@ -36,6 +42,30 @@ export interface ConsumerOptions {
 const key = (topic: string, partition: number): string => `${topic}:${partition}`;
 
 /**
+ * What goes with each committed offset: `processedTo`, the offset before which every
+ * message of the partition is written (rows, dead letters). The committed offset itself
+ * stays behind it while an open window needs earlier trades; a later owner re-reads those
+ * for the windows only, so a dead letter (or a row ClickHouse refused) between the two is
+ * not sent twice.
+ */
+export function commitMetadata(processedTo: number): string {
+  return JSON.stringify({ processedTo });
+}
+
+/** The `processedTo` of a committed offset's metadata, if it has one. */
+export function processedToOf(metadata: string | null | undefined): number | undefined {
+  if (!metadata) return undefined;
+  try {
+    const { processedTo } = JSON.parse(metadata) as { processedTo?: unknown };
+    return typeof processedTo === 'number' && Number.isSafeInteger(processedTo) && processedTo >= 0
+      ? processedTo
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The KafkaJS side: one consumer group over the trades and depth topics, `eachBatch`,
  * manual offset resolution and commits. KafkaJS re-reads every partition from its
  * committed offset after each rebalance; partitions kept across the rebalance skip what
@@ -43,6 +73,8 @@ const key = (topic: string, partition: number): string => `${topic}:${partition}
  */
 export class AggregatorConsumer {
   private readonly consumer: Consumer;
+  /** Reads the group's committed offsets with their metadata (the consumer API leaves the metadata out). */
+  private readonly admin: Admin;
   private readonly owned = new Map<string, OwnedPartition>();
   private current: Promise<void> = Promise.resolve();
   private stopping = false;
@@ -60,6 +92,7 @@ export class AggregatorConsumer {
       heartbeatInterval: Math.min(3000, Math.floor(options.sessionTimeoutMs / 3)),
       maxWaitTimeInMs: 500,
     });
+    this.admin = kafka.admin();
     const { events } = this.consumer;
     this.consumer.on(events.GROUP_JOIN, (event) => this.assign(event.payload.memberAssignment));
     this.consumer.on(events.REBALANCING, () => {
@@ -74,6 +107,7 @@ export class AggregatorConsumer {
   }
 
   async start(): Promise<void> {
+    await this.admin.connect();
     await this.consumer.connect();
     const topics = [this.options.topics.trades, this.options.topics.depth];
     // The topics may not exist yet (the producer creates them by writing); wait for them.
@@ -123,6 +157,8 @@ export class AggregatorConsumer {
         topic: owned.topic,
         partition: owned.partition,
         offset: needed === undefined ? owned.next : Math.min(needed, owned.next),
+        // What an earlier owner wrote stays written, even before this owner re-read it.
+        processedTo: Math.max(owned.next, owned.replayTo ?? 0),
         owner: owned.token,
       });
     }
@@ -133,7 +169,12 @@ export class AggregatorConsumer {
   currentOffsets(offsets: CommitOffset[]): GroupOffset[] {
     return offsets
       .filter((o) => this.owned.get(key(o.topic, o.partition))?.token === o.owner)
-      .map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+      .map(({ topic, partition, offset, processedTo }) => ({
+        topic,
+        partition,
+        offset,
+        metadata: commitMetadata(processedTo),
+      }));
   }
 
   /** Commits offsets (best effort: a failed commit only means re-reading). */
@@ -141,7 +182,12 @@ export class AggregatorConsumer {
     if (offsets.length === 0) return;
     try {
       await this.consumer.commitOffsets(
-        offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })),
+        offsets.map((o) => ({
+          topic: o.topic,
+          partition: o.partition,
+          offset: String(o.offset),
+          metadata: o.metadata,
+        })),
       );
       this.options.metrics.commits.inc({ result: 'ok' });
     } catch (error) {
@@ -163,6 +209,7 @@ export class AggregatorConsumer {
   async disconnect(): Promise<void> {
     this.stopping = true;
     await this.consumer.disconnect();
+    await this.admin.disconnect();
   }
 
   private topicList(): { topic: string }[] {
@@ -182,21 +229,59 @@ export class AggregatorConsumer {
       this.options.metrics.consumerLag.remove({ topic: owned.topic, partition: String(owned.partition) });
     }
     let finalWindows: Promise<void> | undefined;
+    let processedTo: Promise<Map<string, number>> | undefined;
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) {
         if (this.owned.has(key(topic, partition))) continue;
         this.processor.dropPartition(topic, partition);
         const isTrades = topic === this.options.topics.trades;
-        this.owned.set(key(topic, partition), {
+        const owned: OwnedPartition = {
           topic,
           partition,
           next: undefined,
-          ready: isTrades ? (finalWindows ??= this.loadFinalWindows()) : undefined,
+          replayTo: undefined,
+          ready: undefined,
           token: {},
-        });
+        };
+        const marks = (processedTo ??= this.readProcessedTo(Object.keys(assignment)));
+        owned.ready = Promise.all([isTrades ? (finalWindows ??= this.loadFinalWindows()) : undefined, marks]).then(
+          ([, byPartition]) => {
+            owned.replayTo = byPartition.get(key(topic, partition));
+          },
+        );
+        // Awaited by the partition's first batch; if that never comes, a failure (only on
+        // shutdown) must not surface as an unhandled rejection.
+        owned.ready.catch(() => undefined);
+        this.owned.set(key(topic, partition), owned);
       }
     }
     this.options.logger.info({ assignment }, 'partitions assigned');
+  }
+
+  /** The group's committed `processedTo` per partition of `topics` (see commitMetadata). */
+  private readProcessedTo(topics: string[]): Promise<Map<string, number>> {
+    return retry(
+      async () => {
+        const marks = new Map<string, number>();
+        for (const { topic, partitions } of await this.admin.fetchOffsets({ groupId: this.options.groupId, topics })) {
+          for (const { partition, metadata } of partitions) {
+            const mark = processedToOf(metadata);
+            if (mark !== undefined) marks.set(key(topic, partition), mark);
+          }
+        }
+        return marks;
+      },
+      {
+        minMs: 200,
+        maxMs: 5000,
+        retryable: () => !this.stopping,
+        onRetry: (error, _attempt, delayMs) =>
+          this.options.logger.warn(
+            { err: error instanceof Error ? error.message : String(error), retryInMs: delayMs },
+            'reading the group offsets failed; retrying',
+          ),
+      },
+    );
   }
 
   private loadFinalWindows(): Promise<void> {
@@ -250,6 +335,7 @@ export class AggregatorConsumer {
             // A record without a usable timestamp is judged against the time it is read.
             timestampMs: Number.isFinite(timestampMs) && timestampMs > 0 ? timestampMs : nowMs,
             headers: message.headers,
+            replayed: owned.replayTo !== undefined && offset < owned.replayTo,
           },
           nowMs,
         );

@@ -16,6 +16,11 @@ export interface InputMessage {
   timestampMs: number;
   /** As KafkaJS gives them: only read for a message that goes to the DLQ. */
   headers: IHeaders | undefined;
+  /**
+   * Read again after an earlier owner of the partition wrote it (rows, dead letter) and
+   * committed that (see commitMetadata): only the window engine still needs it.
+   */
+  replayed?: boolean;
 }
 
 export interface Topics {
@@ -61,10 +66,10 @@ export class MessageProcessor {
   private processTrade(partition: number, message: InputMessage, nowMs: number): void {
     const parsed = parseTradeMessage(message.value, message);
     if (!parsed.ok) {
-      this.deadLetter(this.topics.trades, partition, message, parsed.reason, parsed.detail);
+      if (!message.replayed) this.deadLetter(this.topics.trades, partition, message, parsed.reason, parsed.detail);
       return;
     }
-    this.out.add('trades', [tradeRecord(parsed.event)]);
+    if (!message.replayed) this.out.add('trades', [tradeRecord(parsed.event)]);
     const outcome = this.engine.add(partition, message.offset, tradeOf(parsed.event), nowMs);
     if (outcome === 'late') this.metrics.lateTrades.inc();
     else if (outcome === 'duplicate') this.metrics.duplicateTrades.inc();
@@ -73,7 +78,7 @@ export class MessageProcessor {
   private processDepth(partition: number, message: InputMessage): void {
     const parsed = parseDepthMessage(message.value, message);
     if (!parsed.ok) {
-      this.deadLetter(this.topics.depth, partition, message, parsed.reason, parsed.detail);
+      if (!message.replayed) this.deadLetter(this.topics.depth, partition, message, parsed.reason, parsed.detail);
       return;
     }
     const event = parsed.event;
@@ -83,6 +88,7 @@ export class MessageProcessor {
       this.sequences.set(partition, sequence);
     }
     const continuity = sequence.observe(event);
+    if (message.replayed) return;
     if (continuity === 'gap') this.metrics.depthGaps.inc({ symbol: event.s });
     else if (continuity === 'resync') this.metrics.depthResyncs.inc({ symbol: event.s });
     else if (continuity === 'stale') this.metrics.depthStale.inc({ symbol: event.s });

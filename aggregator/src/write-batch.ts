@@ -16,6 +16,12 @@ export interface CommitOffset {
   partition: number;
   /** The next offset to read, as Kafka commits it. */
   offset: number;
+  /**
+   * Every message before this offset is in this batch or an earlier one (rows, dead
+   * letters): once the batch is committed, a later reader re-reads the messages from
+   * `offset` to here for the open windows only.
+   */
+  processedTo: number;
   /** Identity of the partition's ownership when the offset was taken; a later owner discards it. */
   owner: object;
 }

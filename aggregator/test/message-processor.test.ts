@@ -192,3 +192,25 @@ test('dropping a partition forgets its windows and sequence', () => {
   assert.equal(engine.openWindowCount(), 0);
   assert.equal(processor.firstNeededOffset(topics.trades, 0), undefined);
 });
+
+test('messages re-read below the committed processedTo feed the windows only: no rows, no dead letters twice', async () => {
+  const { engine, out, processor, value } = setup();
+  const replayed = <M extends object>(m: M): M & { replayed: boolean } => ({ ...m, replayed: true });
+  processor.process(topics.trades, 0, replayed(message(1, tradeEvent(1, T0))), 0);
+  processor.process(topics.trades, 0, replayed(message(2, 'not json')), 0);
+  processor.process(topics.depth, 1, replayed(message(3, { e: 'depthUpdate', s: 'BTCUSDT' })), 0);
+  processor.process(topics.trades, 0, message(4, tradeEvent(2, T0 + 5)), 0);
+  const batch = out.cut([], 0);
+  assert.deepEqual(
+    batch.records.trades.map((r) => r.trade_id),
+    [2],
+    'the replayed trade is written already',
+  );
+  assert.deepEqual(batch.dlq, [], 'the replayed bad messages are in the DLQ already');
+  assert.equal(await value('aggregator_dlq_messages_total'), 0);
+  assert.deepEqual(
+    engine.takeOpenRows().map((w) => w.trades),
+    [2],
+    'the replayed trade is in its window',
+  );
+});

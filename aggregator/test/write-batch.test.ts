@@ -42,10 +42,10 @@ test('cut hands over everything held and starts empty', () => {
     headers: { dlq_reason: 'r' },
   });
   const owner = {};
-  const batch = acc.cut([{ topic: 'binance.trades', partition: 0, offset: 7, owner }], 10);
+  const batch = acc.cut([{ topic: 'binance.trades', partition: 0, offset: 7, processedTo: 9, owner }], 10);
   assert.deepEqual(batch.records.trades, [tradeRow(1)]);
   assert.equal(batch.dlq.length, 1);
-  assert.deepEqual(batch.offsets, [{ topic: 'binance.trades', partition: 0, offset: 7, owner }]);
+  assert.deepEqual(batch.offsets, [{ topic: 'binance.trades', partition: 0, offset: 7, processedTo: 9, owner }]);
   assert.equal(acc.size, 0);
   const next = acc.cut([], 20);
   assert.deepEqual(next.records, { trades: [], trade_windows: [], orderbook_snapshots: [], orderbook_updates: [] });
