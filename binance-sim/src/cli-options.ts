@@ -9,7 +9,8 @@ export const DEFAULT_SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
 export const DEFAULT_RATE = 200;
 
 export const USAGE = `usage: npm run sim -- [--synthetic] [--symbols BTCUSDT,ETHUSDT | --symbols 50] [--rate N] [--seed N]
-                    [--replay FILE [--speed 1|10|max] [--loop]] [--port N] [--host H]`;
+                    [--replay FILE [--speed 1|10|max] [--loop]] [--port N] [--host H]
+                    [--trade-retention N] [--weight-per-minute N]`;
 
 /** A command-line mistake; the message names the flag. */
 export class CliError extends Error {
@@ -52,6 +53,8 @@ export function parseCliOptions(argv: readonly string[]): SimulatorOptions | 'he
         seed: { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
+        'trade-retention': { type: 'string' },
+        'weight-per-minute': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -61,6 +64,21 @@ export function parseCliOptions(argv: readonly string[]): SimulatorOptions | 'he
   if (values.help) return 'help';
   const port = values.port === undefined ? DEFAULT_PORT : parseWith('port', portSchema, values.port, 'a port 0..65535');
   const host = values.host ?? '127.0.0.1';
+  // Only flags given become options, so the simulator's defaults stay in one place.
+  const limits: Pick<SimulatorOptions, 'tradeRetention' | 'weightPerMinute'> = {};
+  const retention = values['trade-retention'];
+  if (retention !== undefined) {
+    limits.tradeRetention = parseWith(
+      'trade-retention',
+      positiveSchema,
+      retention,
+      'trades per symbol, a positive integer',
+    );
+  }
+  const weight = values['weight-per-minute'];
+  if (weight !== undefined) {
+    limits.weightPerMinute = parseWith('weight-per-minute', positiveSchema, weight, 'a positive integer');
+  }
 
   if (values.replay !== undefined) {
     for (const flag of ['synthetic', 'symbols', 'rate', 'seed'] as const) {
@@ -71,7 +89,12 @@ export function parseCliOptions(argv: readonly string[]): SimulatorOptions | 'he
       throw new CliError(`--speed: expected 1, 10 or max, got ${JSON.stringify(speedText)}`);
     }
     const speed = speedText === 'max' ? 'max' : speedText === '10' ? 10 : 1;
-    return { host, port, source: { kind: 'replay', file: values.replay, speed, loop: values.loop ?? false } };
+    return {
+      host,
+      port,
+      ...limits,
+      source: { kind: 'replay', file: values.replay, speed, loop: values.loop ?? false },
+    };
   }
   for (const flag of ['speed', 'loop'] as const) {
     if (values[flag] !== undefined) throw new CliError(`--${flag} needs --replay FILE`);
@@ -82,5 +105,5 @@ export function parseCliOptions(argv: readonly string[]): SimulatorOptions | 'he
       ? Math.max(DEFAULT_RATE, 15 * symbols.length)
       : parseWith('rate', positiveSchema, values.rate, 'frames per second, a positive integer');
   const seed = values.seed === undefined ? 1 : parseWith('seed', z.coerce.number().int(), values.seed, 'an integer');
-  return { host, port, source: { kind: 'synthetic', symbols, rate, seed } };
+  return { host, port, ...limits, source: { kind: 'synthetic', symbols, rate, seed } };
 }

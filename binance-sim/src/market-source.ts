@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { DepthSnapshotBody } from '@candleflow/common/binance-events';
 import type { OrderBook } from '@candleflow/common/order-book';
 import type { Ticker24hr } from './ticker-24hr.js';
+import type { Trade, TradeLog } from './trade-log.js';
 
 /** Where a source delivers frames (the simulator's stream hub). */
 export interface FrameOutlet {
@@ -28,8 +29,26 @@ export interface FrameCounters {
 export interface SourceContext {
   outlet: FrameOutlet;
   counters: FrameCounters;
-  /** Receives 'sent', 'depth' and 'skipped' events (see Simulator). */
+  /** Receives 'sent', 'depth', 'skipped' and 'withheld' events (see Simulator). */
   events: EventEmitter;
+  /** Every trade a source generates or replays, for REST. */
+  trades: TradeLog;
+  /** Per symbol, how many of its next trades to keep off the stream (see Simulator.withholdTrades). */
+  withhold: Map<string, number>;
+}
+
+/**
+ * Logs a new trade for REST, and tells whether the stream may send it: false when it is
+ * one of the trades to withhold, so clients see its id missing.
+ */
+export function admitTrade(context: SourceContext, symbol: string, trade: Trade): boolean {
+  context.trades.append(symbol, trade);
+  const pending = context.withhold.get(symbol);
+  if (pending === undefined) return true;
+  if (pending > 1) context.withhold.set(symbol, pending - 1);
+  else context.withhold.delete(symbol);
+  context.events.emit('withheld', symbol, trade);
+  return false;
 }
 
 /** A market behind the simulator's endpoints: synthetic or a recorded session. */

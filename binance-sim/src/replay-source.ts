@@ -1,11 +1,12 @@
 import { setImmediate as yieldToIo, setTimeout as sleep } from 'node:timers/promises';
-import type { DepthSnapshotBody, DepthUpdateEvent, PriceLevel } from '@candleflow/common/binance-events';
+import type { DepthSnapshotBody, DepthUpdateEvent, PriceLevel, TradeEvent } from '@candleflow/common/binance-events';
 import type { OrderBook } from '@candleflow/common/order-book';
-import { UnknownSymbolError, type MarketSource, type SourceContext } from './market-source.js';
+import { UnknownSymbolError, admitTrade, type MarketSource, type SourceContext } from './market-source.js';
 import type { ReplayRecording, ReplayStreamLine } from './replay-file.js';
 import { ReplayTimeline } from './replay-timeline.js';
 import { PacingClock } from './synthetic-feed.js';
 import { TickerAccumulator, type Ticker24hr } from './ticker-24hr.js';
+import type { Trade } from './trade-log.js';
 
 export interface ReplaySourceOptions {
   speed: 1 | 10 | 'max';
@@ -29,11 +30,18 @@ interface TopOfBook {
   askQty: string;
 }
 
+/** A recorded `@trade` frame's trade (the recording was checked against the trade schema when loaded). */
+function recordedTrade(data: unknown): Trade {
+  const event = data as TradeEvent;
+  return { id: event.t, price: event.p, qty: event.q, time: event.T, isBuyerMaker: event.m };
+}
+
 /**
  * Plays a recorded session to the clients: starts when the first client subscribes,
  * sends each subscribed stream's frames in recorded order at recorded spacing (or ten
  * times faster, or as fast as the clients read), and answers REST with the recorded
- * snapshots.
+ * snapshots. Its trades reach REST as they are played, whether or not anyone subscribed
+ * to them: a replay never serves trades from its future.
  */
 export class ReplaySource implements MarketSource {
   readonly symbols: readonly string[];
@@ -154,6 +162,7 @@ export class ReplaySource implements MarketSource {
       events.emit('skipped', line.data as DepthUpdateEvent);
       return;
     }
+    if (line.stream.endsWith('@trade') && !admitTrade(this.context, line.symbol, recordedTrade(line.data))) return;
     if (!outlet.hasSubscribers(line.stream) || outlet.publish(line.stream, line.json) === 0) return;
     if (isDepth) counters.depth++;
     else if (line.stream.endsWith('@trade')) counters.trades++;

@@ -3,12 +3,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DepthUpdateEvent } from '@candleflow/common/binance-events';
 import type { OrderBook } from '@candleflow/common/order-book';
-import type { FrameCounters, MarketSource, SourceContext } from './market-source.js';
+import { UnknownSymbolError, type FrameCounters, type MarketSource, type SourceContext } from './market-source.js';
 import { loadReplay } from './replay-file.js';
 import { ReplaySource } from './replay-source.js';
+import { RequestWeightLimiter } from './request-weight.js';
 import { createRestHandler } from './rest-api.js';
-import { StreamHub } from './stream-hub.js';
+import { DEFAULT_SHUTDOWN_GRACE_MS, StreamHub } from './stream-hub.js';
 import { SyntheticSource } from './synthetic-source.js';
+import { TradeLog, type Trade } from './trade-log.js';
 
 export type SimulatorSource =
   | {
@@ -32,6 +34,10 @@ export interface SimulatorOptions {
   maxConnectionMs?: number;
   /** Server pings; a client that has not answered the previous ping is cut. Default 20000. */
   pingIntervalMs?: number;
+  /** Trades kept per symbol for historicalTrades and aggTrades. Default 1,000,000. */
+  tradeRetention?: number;
+  /** REST request weight per minute before answers turn to 429, as Binance's 6000 per IP (the default). */
+  weightPerMinute?: number;
 }
 
 export interface SimulatorStats {
@@ -55,6 +61,17 @@ export interface Simulator {
   dropConnections(): void;
   /** The next depth diff of `symbol` is generated and applied to the true book but NOT sent, so clients see a gap. */
   skipNextDiff(symbol: string): void;
+  /**
+   * The next `count` trades of `symbol` are generated (or replayed) with their ids and
+   * served over REST, but NOT sent: clients see the trade ids jump. Returns how many of
+   * the symbol's trades are now waiting to be withheld.
+   */
+  withholdTrades(symbol: string, count: number): number;
+  /**
+   * Sends `{"e":"serverShutdown","E":<ms>}` on every open connection and closes each one
+   * `graceMs` later (default 5000) unless the client leaves first. Returns how many were told.
+   */
+  serverShutdown(graceMs?: number): number;
   /** The simulator's true book for a synthetic symbol, right now (a replay has none: throws). */
   book(symbol: string): OrderBook;
   /** Every frame's `data` as sent, in send order. */
@@ -63,6 +80,8 @@ export interface Simulator {
   on(event: 'depth', listener: (event: DepthUpdateEvent, bookAfter: OrderBook) => void): this;
   /** Every diff held back by skipNextDiff. */
   on(event: 'skipped', listener: (event: DepthUpdateEvent) => void): this;
+  /** Every trade held back by withholdTrades. */
+  on(event: 'withheld', listener: (symbol: string, trade: Trade) => void): this;
   stats(): SimulatorStats;
   close(): Promise<void>;
 }
@@ -89,6 +108,7 @@ function urlHost(host: string): string {
 class RunningSimulator extends EventEmitter implements Simulator {
   private readonly counters: FrameCounters = { trades: 0, depth: 0 };
   private snapshots = 0;
+  private readonly withhold = new Map<string, number>();
   private readonly hub: StreamHub;
   private readonly source: MarketSource;
   private readonly server: http.Server;
@@ -109,13 +129,27 @@ class RunningSimulator extends EventEmitter implements Simulator {
       pingIntervalMs: options.pingIntervalMs ?? 20_000,
       maxConnectionMs: options.maxConnectionMs,
     });
-    this.source = createSource({ outlet: this.hub, counters: this.counters, events: this });
-    const handleRest = createRestHandler(this.source, {
-      dropConnections: () => this.hub.dropConnections(),
-      skipNextDiff: (symbol) => this.source.skipNextDiff(symbol),
-      stats: () => ({ ...this.stats(), started: this.started, symbols: this.source.symbols }),
-      snapshotServed: () => {
-        this.snapshots++;
+    const trades = new TradeLog(options.tradeRetention);
+    this.source = createSource({
+      outlet: this.hub,
+      counters: this.counters,
+      events: this,
+      trades,
+      withhold: this.withhold,
+    });
+    const handleRest = createRestHandler({
+      source: this.source,
+      trades,
+      limiter: new RequestWeightLimiter(options.weightPerMinute),
+      controls: {
+        dropConnections: () => this.hub.dropConnections(),
+        skipNextDiff: (symbol) => this.source.skipNextDiff(symbol),
+        withholdTrades: (symbol, count) => this.withholdTrades(symbol, count),
+        serverShutdown: (graceMs) => this.serverShutdown(graceMs),
+        stats: () => ({ ...this.stats(), started: this.started, symbols: this.source.symbols }),
+        snapshotServed: () => {
+          this.snapshots++;
+        },
       },
     });
     // Combined-stream URLs for hundreds of symbols exceed Node's default 16 KiB header limit.
@@ -157,6 +191,20 @@ class RunningSimulator extends EventEmitter implements Simulator {
 
   skipNextDiff(symbol: string): void {
     this.source.skipNextDiff(symbol);
+  }
+
+  withholdTrades(symbol: string, count: number): number {
+    if (!this.source.symbols.includes(symbol)) throw new UnknownSymbolError(symbol);
+    if (!Number.isInteger(count) || count < 1) {
+      throw new RangeError(`withholdTrades: count ${count} is not a positive integer`);
+    }
+    const pending = (this.withhold.get(symbol) ?? 0) + count;
+    this.withhold.set(symbol, pending);
+    return pending;
+  }
+
+  serverShutdown(graceMs = DEFAULT_SHUTDOWN_GRACE_MS): number {
+    return this.hub.announceShutdown(graceMs);
   }
 
   book(symbol: string): OrderBook {

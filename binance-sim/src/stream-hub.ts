@@ -7,6 +7,9 @@ import { z } from 'zod';
 /** Back-pressure threshold: beyond this many bytes queued for one client, sources stop generating. */
 export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
+/** How long connections stay open after a serverShutdown announcement unless told otherwise. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+
 /** Binance's live subscription requests on an open stream connection. */
 const requestSchema = z.object({
   method: z.enum(['SUBSCRIBE', 'UNSUBSCRIBE', 'LIST_SUBSCRIPTIONS']),
@@ -23,6 +26,7 @@ interface Client {
   readonly streams: Set<string>;
   alive: boolean;
   cutTimer?: NodeJS.Timeout;
+  shutdownTimer?: NodeJS.Timeout;
 }
 
 export interface StreamHubOptions {
@@ -37,8 +41,8 @@ export interface StreamHubOptions {
 /**
  * The WebSocket side of the simulator: Binance's `/stream?streams=a/b` (combined) and
  * `/ws/a/b` (raw) endpoints, subscriptions per client, live SUBSCRIBE/UNSUBSCRIBE, server
- * pings with a cut for clients that never pong, and fan-out of each frame to its
- * subscribers.
+ * pings with a cut for clients that never pong, serverShutdown announcements, and fan-out
+ * of each frame to its subscribers.
  */
 export class StreamHub {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
@@ -136,6 +140,27 @@ export class StreamHub {
     return count;
   }
 
+  /**
+   * Sends `{"e":"serverShutdown","E":<ms>}` on every open connection, as Binance does before
+   * a server goes down, and closes each one (1001, going away) `graceMs` later unless the
+   * client leaves first; a later announcement replaces the deadline. New connections are
+   * accepted as usual. Returns how many connections were told.
+   *
+   * Binance documents the event but not its frame on a combined stream. It concerns the
+   * connection, not a stream, so every client gets the bare event, never wrapped in
+   * `{"stream","data"}`. Some client libraries expect it wrapped with
+   * `"stream":"!serverShutdown"`; a client should accept both.
+   */
+  announceShutdown(graceMs: number): number {
+    const event = JSON.stringify({ e: 'serverShutdown', E: Date.now() });
+    for (const client of this.clients) {
+      client.socket.send(event);
+      clearTimeout(client.shutdownTimer);
+      client.shutdownTimer = setTimeout(() => client.socket.close(1001, 'server shutdown'), graceMs);
+    }
+    return this.clients.size;
+  }
+
   close(): void {
     clearInterval(this.pingTimer);
     this.dropConnections();
@@ -186,6 +211,7 @@ export class StreamHub {
   private remove(client: Client): void {
     if (!this.clients.delete(client)) return;
     clearTimeout(client.cutTimer);
+    clearTimeout(client.shutdownTimer);
     this.unsubscribe(client, client.streams);
   }
 

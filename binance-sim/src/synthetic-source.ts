@@ -1,8 +1,8 @@
 import type { OrderBook } from '@candleflow/common/order-book';
 import type { DepthSnapshotBody } from '@candleflow/common/binance-events';
-import { UnknownSymbolError, type MarketSource, type SourceContext } from './market-source.js';
+import { UnknownSymbolError, admitTrade, type MarketSource, type SourceContext } from './market-source.js';
 import { PacingClock, SLOT_MS, SyntheticFeed } from './synthetic-feed.js';
-import type { SyntheticSymbol } from './synthetic-symbol.js';
+import { tradeEventJson, type SyntheticSymbol } from './synthetic-symbol.js';
 import type { Ticker24hr } from './ticker-24hr.js';
 
 export interface SyntheticSourceOptions {
@@ -118,8 +118,10 @@ export class SyntheticSource implements MarketSource {
   private emitTrade(market: SyntheticSymbol | undefined, nowMs: number): void {
     if (!market) return;
     const { outlet, counters } = this.context;
-    const json = market.trade(nowMs, outlet.hasSubscribers(market.tradeStream));
-    if (json === undefined || outlet.publish(market.tradeStream, json) === 0) return;
+    const trade = market.trade(nowMs);
+    if (!admitTrade(this.context, market.symbol, trade) || !outlet.hasSubscribers(market.tradeStream)) return;
+    const json = tradeEventJson(market.symbol, trade);
+    if (outlet.publish(market.tradeStream, json) === 0) return;
     counters.trades++;
     this.delivered++;
     this.emitSent(market.tradeStream, json);

@@ -5,6 +5,7 @@ import { formatFixed } from './fixed-decimal.js';
 import { SeededRandom, deriveSeed } from './seeded-random.js';
 import type { SymbolProfile } from './symbol-profile.js';
 import { TickerAccumulator, type Ticker24hr } from './ticker-24hr.js';
+import type { Trade } from './trade-log.js';
 
 /** Hard ceiling of levels per side, below Binance's 1000-level snapshot, so `limit=1000` is the whole book. */
 export const MAX_LEVELS_PER_SIDE = 900;
@@ -18,6 +19,11 @@ const LEVEL_GAP = 2e-5;
 const TRADE_QTY_TABLE = 64;
 
 type Side = 'bid' | 'ask';
+
+/** A trade as Binance's `@trade` stream sends it (event time = trade time). */
+export function tradeEventJson(symbol: string, trade: Trade): string {
+  return `{"e":"trade","E":${trade.time},"s":"${symbol}","t":${trade.id},"p":"${trade.price}","q":"${trade.qty}","T":${trade.time},"m":${trade.isBuyerMaker},"M":true}`;
+}
 
 /**
  * One synthetic symbol: a random-walk mid price, a consistent order book around it, the
@@ -104,12 +110,8 @@ export class SyntheticSymbol {
     return { bids: this.bidTicks.length, asks: this.askTicks.length };
   }
 
-  /**
-   * The next trade, at the best bid (taker sells, `m: true`) or best ask (taker buys).
-   * Returns the event's JSON, or undefined when `serialize` is false (nobody listens, but
-   * ids and statistics still advance).
-   */
-  trade(nowMs: number, serialize: boolean): string | undefined {
+  /** The next trade, at the best bid (taker sells, `m: true`) or best ask (taker buys). */
+  trade(nowMs: number): Trade {
     if (this.burstTradesLeft > 0) this.burstTradesLeft--;
     else if (this.rng.chance(0.002)) this.burstTradesLeft = this.rng.int(20, 200);
     else if (this.rng.chance(0.35)) this.takerSells = !this.takerSells;
@@ -121,10 +123,11 @@ export class SyntheticSymbol {
     else this.tradedAskLots += lots;
     const id = this.tradeId++;
     this.ticker.add(ticks / this.priceScale, lots / this.qtyScale, id, nowMs);
-    if (!serialize) return undefined;
-    const qtyText = this.burstTradesLeft > 0 ? formatFixed(lots, this.qtyDecimals) : this.tradeLotsText[qtyIndex];
-    const priceText = sells ? this.bestBidText : this.bestAskText;
-    return `{"e":"trade","E":${nowMs},"s":"${this.symbol}","t":${id},"p":"${priceText}","q":"${qtyText}","T":${nowMs},"m":${sells},"M":true}`;
+    const qty =
+      this.burstTradesLeft > 0
+        ? formatFixed(lots, this.qtyDecimals)
+        : (this.tradeLotsText[qtyIndex] ?? formatFixed(lots, this.qtyDecimals));
+    return { id, price: sells ? this.bestBidText : this.bestAskText, qty, time: nowMs, isBuyerMaker: sells };
   }
 
   /**

@@ -36,6 +36,18 @@ test('replay flags', () => {
   assert.ok(ten !== 'help' && ten.source.kind === 'replay' && ten.source.speed === 10 && ten.source.loop === false);
 });
 
+test('REST limits: trade retention and request weight per minute, for either source', () => {
+  assert.deepEqual(parseCliOptions(['--trade-retention', '5000', '--weight-per-minute', '1200']), {
+    host: '127.0.0.1',
+    port: DEFAULT_PORT,
+    tradeRetention: 5000,
+    weightPerMinute: 1200,
+    source: { kind: 'synthetic', symbols: DEFAULT_SYMBOLS, rate: 200, seed: 1 },
+  });
+  const replay = parseCliOptions(['--replay', 'a.ndjson', '--trade-retention', '10']);
+  assert.ok(replay !== 'help' && replay.source.kind === 'replay' && replay.tradeRetention === 10);
+});
+
 test('bad flags fail with a message naming the flag', () => {
   const cases: [string[], RegExp][] = [
     [['--rate', 'fast'], /--rate/],
@@ -47,6 +59,8 @@ test('bad flags fail with a message naming the flag', () => {
     [['--replay', 'x', '--rate', '10'], /--rate cannot be combined with --replay/],
     [['--bogus'], /--bogus/],
     [['--port'], /--port/],
+    [['--trade-retention', '0'], /--trade-retention/],
+    [['--weight-per-minute', 'lots'], /--weight-per-minute/],
   ];
   for (const [argv, message] of cases) {
     assert.throws(

@@ -51,6 +51,22 @@ async function depth(sim: Simulator, query: string): Promise<{ status: number; b
   return { status: response.status, body: await response.json() };
 }
 
+async function rest(sim: Simulator, path: string): Promise<unknown> {
+  const response = await fetch(`${sim.restUrl}${path}`);
+  assert.equal(response.status, 200);
+  return response.json();
+}
+
+interface RecordedTrade {
+  t: number;
+  p: string;
+  q: string;
+  T: number;
+  m: boolean;
+}
+
+const recordedTrades = (stream: string): RecordedTrade[] => framesOf([stream]).map((f) => f.data as RecordedTrade);
+
 test('speed max delivers every subscribed frame in recorded order, and nothing else', async () => {
   const sim = await replay('max');
   const sent: string[] = [];
@@ -158,4 +174,51 @@ test('a bad recording stops the simulator at start with the line number', async 
   const { file, cleanup } = writeRecording([...lines.slice(0, 5), { ts: 1, stream: 'aaausdt@trade', data: {} }]);
   cleanups.push(cleanup);
   await assert.rejects(replay('max', { file }), /line 6: aaausdt@trade data:/);
+});
+
+test('REST trades are the replayed ones, served as the replay reaches them and never ahead', async () => {
+  const sim = await replay(1);
+  const recorded = recordedTrades('aaausdt@trade');
+  const expected = recorded.map((t) => ({
+    id: t.t,
+    price: t.p,
+    qty: t.q,
+    quoteQty: '25.12500000',
+    time: t.T,
+    isBuyerMaker: t.m,
+    isBestMatch: true,
+  }));
+  assert.deepEqual(await rest(sim, '/api/v3/historicalTrades?symbol=AAAUSDT'), [], 'nothing reached before the start');
+  const client = await connect(sim, ['aaausdt@trade']);
+  await waitUntil('a few trades', () => client.frames.length >= 5);
+  const received = client.frames.length;
+  const early = (await rest(sim, '/api/v3/historicalTrades?symbol=AAAUSDT&limit=1000')) as unknown[];
+  assert.ok(early.length >= received && early.length < recorded.length, `${early.length} trades reached`);
+  assert.deepEqual(early, expected.slice(0, early.length));
+  await waitUntil('the whole replay', () => client.frames.length === recorded.length);
+  assert.deepEqual(await rest(sim, '/api/v3/historicalTrades?symbol=AAAUSDT&limit=1000'), expected);
+  const [aggregate] = (await rest(sim, `/api/v3/aggTrades?symbol=AAAUSDT&startTime=${recorded[10]?.T}&limit=1`)) as {
+    f: number;
+  }[];
+  assert.equal(aggregate?.f, recorded[10]?.t);
+});
+
+test('withholdTrades on a replay keeps recorded trades off the stream, not off REST', async () => {
+  const sim = await replay('max');
+  const recordedIds = recordedTrades('bbbusdt@trade').map((t) => t.t);
+  const withheld: number[] = [];
+  sim.on('withheld', (_symbol: string, trade: { id: number }) => withheld.push(trade.id));
+  sim.withholdTrades('BBBUSDT', 2);
+  assert.throws(() => sim.withholdTrades('CCCUSDT', 1), /unknown symbol/);
+  const client = await connect(sim, ['bbbusdt@trade']);
+  const restIds = async (): Promise<number[]> =>
+    ((await rest(sim, '/api/v3/historicalTrades?symbol=BBBUSDT&limit=1000')) as { id: number }[]).map((t) => t.id);
+  await waitUntil('every trade on REST', async () => (await restIds()).length === recordedIds.length);
+  await waitUntil('the rest on the stream', () => client.frames.length === recordedIds.length - 2);
+  assert.deepEqual(await restIds(), recordedIds);
+  assert.deepEqual(withheld, recordedIds.slice(0, 2));
+  assert.deepEqual(
+    client.frames.map((f) => (f.data as RecordedTrade).t),
+    recordedIds.slice(2),
+  );
 });

@@ -6,6 +6,8 @@ export class StreamClient {
   readonly frames: CombinedFrame[] = [];
   /** When each kept frame arrived (performance.now()). */
   readonly arrivals: number[] = [];
+  /** Messages that are not combined-stream frames: raw-stream events, serverShutdown. */
+  readonly others: unknown[] = [];
   closeCode: number | undefined;
   private readonly closed: Promise<number>;
 
@@ -15,8 +17,14 @@ export class StreamClient {
   ) {
     if (keepFrames) {
       socket.on('message', (data) => {
+        const message: unknown = JSON.parse(String(data));
+        const frame = combinedFrameSchema.safeParse(message);
+        if (!frame.success) {
+          this.others.push(message);
+          return;
+        }
         this.arrivals.push(performance.now());
-        this.frames.push(combinedFrameSchema.parse(JSON.parse(String(data))));
+        this.frames.push(frame.data);
       });
     }
     this.closed = new Promise((resolve) =>

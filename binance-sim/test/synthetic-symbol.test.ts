@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { depthUpdateEventSchema, tradeEventSchema } from '@candleflow/common/binance-events';
 import { OrderBook } from '@candleflow/common/order-book';
-import { MAX_LEVELS_PER_SIDE, SyntheticSymbol } from '../src/synthetic-symbol.js';
+import { MAX_LEVELS_PER_SIDE, SyntheticSymbol, tradeEventJson } from '../src/synthetic-symbol.js';
 import { symbolProfile } from '../src/symbol-profile.js';
 
 const T0 = 1_700_000_000_000;
@@ -33,7 +33,7 @@ for (const symbol of ['BTCUSDT', 'ETHUSDT', 'PEPEUSDT']) {
     let sawDelete = false;
     let sawAdd = false;
     for (let step = 0; step < 3000; step++) {
-      for (let t = 0; t < 5; t++) m.trade(T0 + step * 100, false);
+      for (let t = 0; t < 5; t++) m.trade(T0 + step * 100);
       const diff = depthUpdateEventSchema.parse(m.diff(T0 + step * 100, 1 + (step % 40)));
       assert.equal(diff.U, previousU + 1, `step ${step}: U follows the previous u`);
       assert.ok(diff.u >= diff.U, `step ${step}: u >= U`);
@@ -63,7 +63,7 @@ test('a busy market (hundreds of changes per diff) still stays below 1000 levels
   const m = market('ETHUSDT', 3);
   const book = m.book();
   for (let step = 0; step < 1000; step++) {
-    for (let t = 0; t < 200; t++) m.trade(T0, false);
+    for (let t = 0; t < 200; t++) m.trade(T0);
     const diff = m.diff(T0, 400);
     book.applyDiff(diff.u, diff.b, diff.a);
   }
@@ -81,7 +81,7 @@ test('trades have consecutive ids, Binance fields, and print at the best bid or 
     const bestBid = book.bestBid()?.[0];
     const bestAsk = book.bestAsk()?.[0];
     for (let t = 0; t < 20; t++) {
-      const trade = tradeEventSchema.parse(JSON.parse(m.trade(T0 + step, true) ?? 'null'));
+      const trade = tradeEventSchema.parse(JSON.parse(tradeEventJson(m.symbol, m.trade(T0 + step))));
       assert.equal(trade.s, 'BTCUSDT');
       assert.equal(trade.T, T0 + step);
       if (previousId !== undefined) assert.equal(trade.t, previousId + 1);
@@ -97,12 +97,12 @@ test('trades have consecutive ids, Binance fields, and print at the best bid or 
   assert.ok(buys > 200 && sells > 200, `both taker sides occur (${buys} buys, ${sells} sells)`);
 });
 
-test('a trade that is not serialized still takes its id', () => {
-  const m = market();
-  const a = tradeEventSchema.parse(JSON.parse(m.trade(T0, true) ?? 'null'));
-  assert.equal(m.trade(T0, false), undefined);
-  const c = tradeEventSchema.parse(JSON.parse(m.trade(T0, true) ?? 'null'));
-  assert.equal(c.t, a.t + 2);
+test("tradeEventJson writes a trade as Binance's @trade stream sends it", () => {
+  const trade = { id: 7, price: '60000.12000000', qty: '0.00100000', time: T0, isBuyerMaker: true };
+  assert.equal(
+    tradeEventJson('BTCUSDT', trade),
+    `{"e":"trade","E":${T0},"s":"BTCUSDT","t":7,"p":"60000.12000000","q":"0.00100000","T":${T0},"m":true,"M":true}`,
+  );
 });
 
 test('the same seed gives the same market; another seed a different one', () => {
@@ -110,7 +110,7 @@ test('the same seed gives the same market; another seed a different one', () => 
     const m = market('SOLUSDT', seed);
     const out: string[] = [];
     for (let step = 0; step < 50; step++) {
-      out.push(m.trade(T0, true) ?? '');
+      out.push(JSON.stringify(m.trade(T0)));
       out.push(JSON.stringify(m.diff(T0, 7)));
     }
     out.push(JSON.stringify(m.depth(5000)));
@@ -150,7 +150,9 @@ test('depth(limit) returns the best levels, best first, at the current update id
 
 test('the 24 h ticker sums the trades', () => {
   const m = market('ETHUSDT');
-  const trades = Array.from({ length: 30 }, (_, i) => tradeEventSchema.parse(JSON.parse(m.trade(T0 + i, true) ?? '')));
+  const trades = Array.from({ length: 30 }, (_, i) =>
+    tradeEventSchema.parse(JSON.parse(tradeEventJson(m.symbol, m.trade(T0 + i)))),
+  );
   const ticker = m.ticker24hr();
   assert.equal(ticker.count, 30);
   assert.equal(ticker.firstId, trades[0]?.t);
