@@ -1,7 +1,8 @@
 #!/bin/bash
 # Docker init for the clickhouse/clickhouse-server image: applies clickhouse/migrations
 # to $CLICKHOUSE_DB on first start. The aggregator applies the same files at its start
-# (every statement is idempotent), so this only has the tables ready earlier.
+# (idempotent: IF NOT EXISTS, and a column added before counts as done), so this only
+# has the tables ready earlier.
 set -euo pipefail
 db="${CLICKHOUSE_DB:-market}"
 client=(clickhouse client --user "${CLICKHOUSE_USER:-default}" --password "${CLICKHOUSE_PASSWORD:-}")

@@ -30,6 +30,7 @@ export interface WindowRecord {
   sell_volume: number;
   first_trade_id: number;
   last_trade_id: number;
+  missing_trades: number;
   is_final: 0 | 1;
   version: number;
 }
@@ -46,10 +47,10 @@ export type TableName = keyof TableRecords;
 
 /**
  * Where each table's rows are inserted: the Null-engine input table whose materialized
- * view converts the exact Decimal prices into the table (see migration 0002).
+ * view converts the exact Decimal prices into the table (see migrations 0002 and 0003).
  */
 export function inputTable(table: TableName): string {
-  return `${table}_input`;
+  return table === 'trade_windows' ? 'trade_windows_input_v2' : `${table}_input`;
 }
 
 /** Prices and quantities go to Decimal(18, 8) columns: at most 10 integer and 8 fraction digits. */
@@ -105,6 +106,7 @@ export function windowRecord(row: WindowRow): WindowRecord {
     sell_volume: row.sellVolume,
     first_trade_id: row.firstTradeId,
     last_trade_id: row.lastTradeId,
+    missing_trades: row.missingTrades,
     is_final: row.isFinal ? 1 : 0,
     version: windowVersion(row),
   };

@@ -28,6 +28,8 @@ export interface WindowRow {
   /** Smallest and largest trade id in the window. */
   firstTradeId: number;
   lastTradeId: number;
+  /** Trade ids between the first and the last that the window lacks (ids are consecutive per symbol). */
+  missingTrades: number;
   isFinal: boolean;
 }
 
@@ -130,6 +132,7 @@ export class WindowAggregate {
       sellVolume: this.volume.minus(this.buyVolume).toNumber(),
       firstTradeId: this.minId,
       lastTradeId: this.maxId,
+      missingTrades: this.maxId - this.minId + 1 - this.ids.size,
       isFinal,
     };
   }

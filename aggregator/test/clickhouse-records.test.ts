@@ -19,6 +19,7 @@ test('rowJson writes exact decimals as plain JSON numbers with every digit', () 
 test('rows are inserted through the input tables', () => {
   assert.equal(inputTable('trades'), 'trades_input');
   assert.equal(inputTable('orderbook_updates'), 'orderbook_updates_input');
+  assert.equal(inputTable('trade_windows'), 'trade_windows_input_v2');
 });
 
 test('a trade record keeps the exact price and quantity', () => {
@@ -56,11 +57,13 @@ test('window versions: final above open, then more trades above fewer', () => {
     buyVolume: 1,
     sellVolume: 2,
     firstTradeId: 10,
-    lastTradeId: 11,
+    lastTradeId: 13,
+    missingTrades: 2,
     isFinal: true,
   });
   assert.equal(record.window_start, 1_714_521_600);
   assert.equal(record.open.toString(), '1.1');
   assert.equal(record.version, 2 ** 32 + 2);
   assert.equal(record.is_final, 1);
+  assert.equal(record.missing_trades, 2);
 });

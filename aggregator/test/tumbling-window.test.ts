@@ -63,7 +63,17 @@ describe('WindowAggregate', () => {
     assert.equal(row.firstTradeId, 5);
     assert.equal(row.lastTradeId, 9);
     assert.equal(row.trades, 5);
+    assert.equal(row.missingTrades, 0);
     assert.equal(row.isFinal, false);
+  });
+
+  test('missing trades are the ids between the first and the last that the window lacks', () => {
+    const w = new WindowAggregate('BTCUSDT', T0);
+    for (const id of [100, 101, 104, 110]) w.add(trade(id, T0 + id, '1'));
+    w.add(trade(104, T0 + 104, '1'));
+    assert.equal(w.row(false).missingTrades, 7, '102, 103, 105-109');
+    for (const id of [102, 103, 105, 106, 107, 108, 109]) w.add(trade(id, T0 + id, '1'));
+    assert.equal(w.row(true).missingTrades, 0, 'a repair that fills them');
   });
 
   test('volumes are exact sums; buy volume is taker-buy (m = false)', () => {

@@ -40,6 +40,19 @@ export function readMigrations(dir = defaultMigrationsDir()): Migration[] {
     });
 }
 
+/**
+ * Whether `statement` adds a column that is already there: applied by a concurrent start or
+ * by Docker's init. 18.16 has no `ADD COLUMN IF NOT EXISTS`; its error (code 44, modern
+ * servers 15) says so in the same words.
+ */
+function isColumnAddedBefore(statement: string, error: unknown): boolean {
+  return (
+    /^ALTER TABLE \S+ ADD COLUMN /i.test(statement) &&
+    error instanceof Error &&
+    /column with this name already exists/i.test(error.message)
+  );
+}
+
 export interface ClickhouseTarget {
   url: string;
   username?: string;
@@ -50,7 +63,7 @@ export interface ClickhouseTarget {
 /**
  * Creates the database if needed and applies the migrations it has not seen yet,
  * recording each in `schema_migrations`. Safe when several processes start at once:
- * every statement is idempotent (`IF NOT EXISTS`). Returns the versions applied.
+ * every statement is idempotent (`IF NOT EXISTS`, or a column added before: isColumnAddedBefore). Returns the versions applied.
  */
 export async function migrate(target: ClickhouseTarget, migrations = readMigrations()): Promise<number[]> {
   const { database } = target;
@@ -77,7 +90,13 @@ export async function migrate(target: ClickhouseTarget, migrations = readMigrati
     const applied: number[] = [];
     for (const migration of migrations) {
       if (done.has(migration.version)) continue;
-      for (const statement of migration.statements) await client.command({ query: statement });
+      for (const statement of migration.statements) {
+        try {
+          await client.command({ query: statement });
+        } catch (error) {
+          if (!isColumnAddedBefore(statement, error)) throw error;
+        }
+      }
       await client.insert({
         table: 'schema_migrations',
         format: 'JSONEachRow',

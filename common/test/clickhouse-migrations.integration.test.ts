@@ -39,11 +39,40 @@ test('migrate creates every contract table once, and a second run applies nothin
       'orderbook_updates_input_mv',
       'schema_migrations',
       'trade_windows',
-      'trade_windows_input',
-      'trade_windows_input_mv',
+      'trade_windows_input_v2',
+      'trade_windows_input_v2_mv',
       'trades',
       'trades_input',
       'trades_input_mv',
     ],
   );
+});
+
+test('migrations applied before without a record (Docker init, a concurrent start) apply again cleanly', async () => {
+  const docker = uniqueName('migrations_init');
+  await client.command({ query: `CREATE DATABASE ${docker}` });
+  try {
+    const scoped = createClient({ url: testClickhouseUrl, database: docker });
+    try {
+      // What clickhouse/docker-init.sh does: every statement, no schema_migrations.
+      for (const migration of readMigrations()) {
+        for (const statement of migration.statements) await scoped.command({ query: statement });
+      }
+    } finally {
+      await scoped.close();
+    }
+    assert.deepEqual(
+      await migrate({ url: testClickhouseUrl, database: docker }),
+      readMigrations().map((m) => m.version),
+    );
+    const columns = await (
+      await client.query({
+        query: `SELECT name FROM system.columns WHERE database = '${docker}' AND table = 'trade_windows' AND name = 'missing_trades'`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ name: string }>();
+    assert.deepEqual(columns, [{ name: 'missing_trades' }]);
+  } finally {
+    await client.command({ query: `DROP DATABASE IF EXISTS ${docker}` });
+  }
 });

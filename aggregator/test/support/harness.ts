@@ -173,6 +173,7 @@ interface StoredWindow {
   sellVolume: number;
   firstTradeId: string;
   lastTradeId: string;
+  missingTrades: string;
   isFinal: number;
 }
 
@@ -184,7 +185,8 @@ export async function readWindows(env: Pick<TestEnv, 'clickhouse' | 'db'>): Prom
     await env.clickhouse.query({
       query: `SELECT symbol, toUInt32(window_start) AS windowStart, open, high, low, close, volume,
                 quote_volume AS quoteVolume, vwap, trades, buy_volume AS buyVolume, sell_volume AS sellVolume,
-                first_trade_id AS firstTradeId, last_trade_id AS lastTradeId, is_final AS isFinal
+                first_trade_id AS firstTradeId, last_trade_id AS lastTradeId,
+                missing_trades AS missingTrades, is_final AS isFinal
               FROM ${env.db}.trade_windows FINAL`,
       format: 'JSONEachRow',
     })
@@ -194,6 +196,7 @@ export async function readWindows(env: Pick<TestEnv, 'clickhouse' | 'db'>): Prom
       ...r,
       firstTradeId: Number(r.firstTradeId),
       lastTradeId: Number(r.lastTradeId),
+      missingTrades: Number(r.missingTrades),
       isFinal: r.isFinal === 1,
     }))
     .sort((a, b) => a.symbol.localeCompare(b.symbol) || a.windowStart - b.windowStart);

@@ -29,6 +29,8 @@ export interface RefWindow {
   sellVolume: number;
   firstTradeId: number;
   lastTradeId: number;
+  /** Ids between the first and the last that no trade of the window has. */
+  missingTrades: number;
 }
 
 export function referenceWindows(trades: readonly RefTrade[], windowSeconds: number): RefWindow[] {
@@ -66,6 +68,7 @@ export function referenceWindows(trades: readonly RefTrade[], windowSeconds: num
       sellVolume,
       firstTradeId: Math.min(...group.map((t) => t.id)),
       lastTradeId: Math.max(...group.map((t) => t.id)),
+      missingTrades: Math.max(...group.map((t) => t.id)) - Math.min(...group.map((t) => t.id)) + 1 - group.length,
     });
   }
   return out.sort((a, b) => a.symbol.localeCompare(b.symbol) || a.windowStart - b.windowStart);
@@ -91,9 +94,9 @@ export function assertWindowsMatch(actual: readonly RefWindow[], expected: reado
     assert.ok(a);
     const at = `${e.symbol}@${e.windowStart}`;
     assert.deepEqual(
-      [a.open, a.high, a.low, a.close, a.trades, a.firstTradeId, a.lastTradeId],
-      [e.open, e.high, e.low, e.close, e.trades, e.firstTradeId, e.lastTradeId],
-      `${at}: open, high, low, close, trades, first and last trade id`,
+      [a.open, a.high, a.low, a.close, a.trades, a.firstTradeId, a.lastTradeId, a.missingTrades],
+      [e.open, e.high, e.low, e.close, e.trades, e.firstTradeId, e.lastTradeId, e.missingTrades],
+      `${at}: open, high, low, close, trades, first and last trade id, missing trades`,
     );
     close(a.volume, e.volume, `${at} volume`);
     close(a.quoteVolume, e.quoteVolume, `${at} quote volume`);
