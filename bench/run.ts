@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the stack at stepped input rates, with ClickHouse's Kafka engine and a
  * naive consumer as peers on the same topics; results in bench/results/<date>.json and
- * .md. `npm run bench -- --micro`: micro-benchmarks of the hot paths.
+ * .md. `npm run bench -- --micro`: micro-benchmarks of the hot paths. `npm run bench --
+ * --web-load`: the web server under thousands of WebSocket clients.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,6 +16,8 @@ import { renderMarkdown } from './src/report-markdown.js';
 import type { RunResults } from './src/results.js';
 import { runStep } from './src/step.js';
 import { checkTargets } from './src/targets.js';
+import { runWebLoad } from './src/web-load.js';
+import { WEB_LOAD_USAGE, parseWebLoadOptions } from './src/web-load-options.js';
 import { runMicro } from './micro.js';
 
 const root = findProjectRoot();
@@ -141,8 +144,11 @@ async function runMacro(options: MacroOptions): Promise<void> {
 }
 
 try {
-  const options = parseBenchOptions(process.argv.slice(2));
-  if (options.kind === 'help') console.log(USAGE);
+  const argv = process.argv.slice(2);
+  // The web load step has flags of its own.
+  const options = argv.includes('--web-load') ? parseWebLoadOptions(argv) : parseBenchOptions(argv);
+  if (options.kind === 'help') console.log(`${USAGE}\n${WEB_LOAD_USAGE}`);
+  else if (options.kind === 'web-load') await runWebLoad(options, say);
   else if (options.kind === 'micro') await runMicro(options, say, os.availableParallelism());
   else await runMacro(options);
 } catch (error) {

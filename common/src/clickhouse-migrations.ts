@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { createClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { findProjectRoot } from './env.js';
 
 export interface Migration {
@@ -68,7 +68,13 @@ export interface ClickhouseTarget {
 export async function migrate(target: ClickhouseTarget, migrations = readMigrations()): Promise<number[]> {
   const { database } = target;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new Error(`invalid database name ${JSON.stringify(database)}`);
-  const auth = { url: target.url, username: target.username ?? 'default', password: target.password ?? '' };
+  // Failures reach the caller, which logs them once with its retry: the client stays quiet.
+  const auth = {
+    url: target.url,
+    username: target.username ?? 'default',
+    password: target.password ?? '',
+    log: { level: ClickHouseLogLevel.OFF },
+  };
   const server = createClient(auth);
   try {
     await server.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });

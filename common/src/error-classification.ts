@@ -105,7 +105,8 @@ function summarize(error: Error, code: number | undefined): string {
 
 /** Classifies a failure of `@clickhouse/client` (or of the network under it). */
 export function classifyClickhouseError(error: unknown): ClassifiedError {
-  if (!(error instanceof Error)) return { kind: 'unavailable', summary: String(error).slice(0, maxSummaryChars) };
+  // Something thrown that is no Error at all is a bug, not an outage.
+  if (!(error instanceof Error)) return { kind: 'query', summary: String(error).slice(0, maxSummaryChars) };
   const code = serverCode(error);
   const summary = summarize(error, code);
   if (code !== undefined) {

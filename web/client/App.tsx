@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { symbolsResponseSchema, type SymbolSummary } from '../shared/api-types.js';
 import { depthFigure, priceFigure } from '../shared/chart-figures.js';
+import { dayHighLow } from '../shared/day-range.js';
 import { formatPercent, formatPrice, formatQuantity, priceDecimals } from '../shared/price-format.js';
 import { ApiError, getJson } from './api.js';
 import { LiveIndicator } from './components/LiveIndicator.js';
@@ -13,9 +14,17 @@ import { useMarket, useNow } from './use-market.js';
 
 const symbolsPollMs = 5000;
 
-/** The symbols with data, refreshed every few seconds; `problem` says why there are none. */
-function useSymbols(): { symbols: SymbolSummary[] | undefined; problem: string | undefined } {
+/**
+ * The symbols with data and the window length, refreshed every few seconds; `problem`
+ * says why there are none.
+ */
+function useSymbols(): {
+  symbols: SymbolSummary[] | undefined;
+  windowSeconds: number | undefined;
+  problem: string | undefined;
+} {
   const [symbols, setSymbols] = useState<SymbolSummary[]>();
+  const [windowSeconds, setWindowSeconds] = useState<number>();
   const [problem, setProblem] = useState<string>();
   useEffect(() => {
     let stopped = false;
@@ -25,6 +34,7 @@ function useSymbols(): { symbols: SymbolSummary[] | undefined; problem: string |
         const body = await getJson('api/symbols', symbolsResponseSchema);
         if (stopped) return;
         setSymbols(body.symbols);
+        setWindowSeconds(body.windowSeconds);
         setProblem(
           body.symbols.length === 0 ? 'No market data yet. Waiting for the aggregator to write windows…' : undefined,
         );
@@ -44,7 +54,7 @@ function useSymbols(): { symbols: SymbolSummary[] | undefined; problem: string |
       clearTimeout(timer);
     };
   }, []);
-  return { symbols, problem };
+  return { symbols, windowSeconds, problem };
 }
 
 function symbolFromHash(): string | undefined {
@@ -53,12 +63,12 @@ function symbolFromHash(): string | undefined {
 }
 
 export function App() {
-  const { symbols, problem: symbolsProblem } = useSymbols();
+  const { symbols, windowSeconds, problem: symbolsProblem } = useSymbols();
   const [chosen, setChosen] = useState(symbolFromHash);
   const [rangeMs, setRangeMs] = useState(15 * 60_000);
   const summary = symbols?.find((s) => s.symbol === chosen) ?? symbols?.[0];
   const symbol = summary?.symbol;
-  const market = useMarket(symbol, rangeMs, summary?.lastWindowStart);
+  const market = useMarket(symbol, rangeMs, summary?.lastWindowStart, windowSeconds);
   const now = useNow(500);
 
   const select = (next: string) => {
@@ -76,6 +86,7 @@ export function App() {
   const changePct =
     change !== undefined && summary && summary.open24h !== 0 ? (change / summary.open24h) * 100 : undefined;
   const direction = change === undefined ? '' : change >= 0 ? 'up' : 'down';
+  const day = summary ? dayHighLow(summary, candles ?? [], lastPrice) : undefined;
 
   useEffect(() => {
     document.title =
@@ -104,11 +115,11 @@ export function App() {
             </span>
             <span className="quote-stat">
               <label>24h high</label>
-              {formatPrice(summary.high24h)}
+              {formatPrice(day?.high ?? summary.high24h)}
             </span>
             <span className="quote-stat">
               <label>24h low</label>
-              {formatPrice(summary.low24h)}
+              {formatPrice(day?.low ?? summary.low24h)}
             </span>
             <span className="quote-stat">
               <label>24h volume</label>
@@ -135,7 +146,9 @@ export function App() {
         <section className="card chart-card">
           <div className="card-toolbar">
             <RangeButtons selected={rangeMs} onSelect={setRangeMs} />
-            <span className="hint">10 s candles · VWAP · taker buy/sell volume · UTC</span>
+            <span className="hint">
+              {windowSeconds === undefined ? '' : `${windowSeconds} s candles · `}VWAP · taker buy/sell volume · UTC
+            </span>
           </div>
           <PlotlyFigure figure={priceFig} id="price-chart" className="plot price-plot" />
         </section>

@@ -2,7 +2,6 @@ import {
   orderbookSchema,
   serverMessageSchema,
   tradesResponseSchema,
-  windowSeconds,
   windowsResponseSchema,
   type Candle,
   type Orderbook,
@@ -53,11 +52,13 @@ export class MarketFeed {
   constructor(
     readonly symbol: string,
     private readonly rangeMs: number,
+    /** Length of one window (ms), as the API reports it. */
+    private readonly windowMs: number,
     /** Start of the symbol's latest window as last seen, to request the range that ends there. */
     private readonly latestStart: number | undefined,
     private readonly onState: (state: MarketState) => void,
   ) {
-    this.series = new CandleSeries(rangeMs);
+    this.series = new CandleSeries(rangeMs, windowMs);
     this.state = {
       symbol,
       candles: [],
@@ -96,10 +97,9 @@ export class MarketFeed {
   /** The range's candles plus the latest trades and book, over HTTP. */
   private async loadHistory(): Promise<void> {
     clearTimeout(this.retryTimer);
-    const windowMs = windowSeconds * 1000;
     // After an outage, the range ending with the newest candle held (the gap follows it).
     const anchor = this.series.newest?.start ?? this.latestStart;
-    const from = anchor === undefined ? undefined : anchor + windowMs - this.rangeMs;
+    const from = anchor === undefined ? undefined : anchor + this.windowMs - this.rangeMs;
     const query = new URLSearchParams({ symbol: this.symbol });
     if (from !== undefined) query.set('from', String(from));
     try {
@@ -127,7 +127,10 @@ export class MarketFeed {
   }
 
   private failed(error: unknown): void {
-    if (error instanceof ApiError && error.status === 503) {
+    // 503 is also the server shedding range reads under load (Retry-After): ClickHouse is fine then.
+    if (error instanceof ApiError && error.status === 503 && error.message.startsWith('busy')) {
+      this.update({ problem: 'The server is busy. Retrying…' });
+    } else if (error instanceof ApiError && error.status === 503) {
       this.update({ clickhouse: 'down', problem: 'ClickHouse is unreachable. Retrying…' });
     } else if (error instanceof ApiError && error.status === 404) {
       this.update({ problem: `No data for ${this.symbol} yet. Waiting for the aggregator…` });

@@ -1,7 +1,6 @@
-import { windowSeconds, type Candle } from '../shared/api-types.js';
+import type { Candle } from '../shared/api-types.js';
+import { LruCache } from './lru-cache.js';
 import type { MarketReader } from './market-reader.js';
-
-const windowMs = windowSeconds * 1000;
 
 export interface CandleCacheOptions {
   /** How far before a symbol's latest window the cache holds every candle. */
@@ -14,6 +13,8 @@ export interface CandleCacheOptions {
   reloadMs?: number;
   /** Symbols nobody asked for in this long are dropped. */
   idleMs?: number;
+  /** Symbols held at most (least recently asked for dropped first). */
+  maxSymbols?: number;
 }
 
 interface Entry {
@@ -47,7 +48,7 @@ function lowerBound(candles: readonly Candle[], start: number): number {
  * Ranges reaching further back than the span go to ClickHouse.
  */
 export class CandleCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: LruCache<string, Entry>;
   private readonly spanMs: number;
   private readonly maxAgeMs: number;
   private readonly catchUpMs: number;
@@ -63,6 +64,7 @@ export class CandleCache {
     this.catchUpMs = options.catchUpMs ?? 120_000;
     this.reloadMs = options.reloadMs ?? 60_000;
     this.idleMs = options.idleMs ?? 5 * 60_000;
+    this.entries = new LruCache(options.maxSymbols ?? 200);
   }
 
   /**
@@ -76,7 +78,8 @@ export class CandleCache {
     to?: number,
   ): Promise<{ latest: number; candles: Candle[] } | undefined> {
     const now = Date.now();
-    this.evictIdle(now);
+    // Least recently used first: only entries that are idle are looked at.
+    this.entries.dropOldestWhile((e) => now - e.usedAt > this.idleMs);
     let entry = this.entries.get(symbol);
     if (entry === undefined) {
       const latest = await this.reader.latestWindowStart(symbol);
@@ -92,6 +95,7 @@ export class CandleCache {
     const fromMs = from(entry.latest);
     if (fromMs < entry.latest - this.spanMs) return undefined;
     const sorted = (entry.sorted ??= [...entry.byStart.values()].sort((a, b) => a.start - b.start));
+    const windowMs = this.reader.windowMs;
     const first = lowerBound(sorted, Math.floor(fromMs / windowMs) * windowMs);
     const end = to === undefined ? sorted.length : lowerBound(sorted, to);
     return { latest: entry.latest, candles: sorted.slice(first, Math.max(first, end)) };
@@ -150,11 +154,5 @@ export class CandleCache {
     const oldest = entry.latest - this.spanMs;
     for (const start of entry.byStart.keys()) if (start < oldest) entry.byStart.delete(start);
     entry.sorted = undefined;
-  }
-
-  private evictIdle(now: number): void {
-    for (const [symbol, entry] of this.entries) {
-      if (now - entry.usedAt > this.idleMs && !entry.refreshing && !entry.reloading) this.entries.delete(symbol);
-    }
   }
 }

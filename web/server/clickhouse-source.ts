@@ -1,40 +1,12 @@
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { z } from 'zod';
+import { classifyClickhouseError } from '@candleflow/common/error-classification';
 import type { WebConfig } from './config.js';
 import type { Sql } from './sql.js';
 
 /** ClickHouse cannot answer right now (down, unreachable, too slow, or not yet migrated). */
 export class ClickhouseUnavailableError extends Error {
   override name = 'ClickhouseUnavailableError';
-}
-
-/** ClickHouse answered with rows that do not have the shape the contract promises. */
-export class ClickhouseRowError extends Error {
-  override name = 'ClickhouseRowError';
-}
-
-const networkCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-]);
-// UNKNOWN_TABLE, UNKNOWN_DATABASE: the schema is not there (yet); TIMEOUT_EXCEEDED,
-// TOO_MANY_SIMULTANEOUS_QUERIES, MEMORY_LIMIT_EXCEEDED: a busy server.
-const unavailableServerCodes = new Set([60, 81, 159, 202, 241]);
-
-/** Whether `error` means "ClickHouse cannot answer now" rather than a bad query. */
-export function isUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code !== undefined && networkCodes.has(code)) return true;
-  if (/^Timeout error|socket hang up/i.test(error.message)) return true;
-  // ClickHouse 18.16 errors arrive as plain text "Code: 60, e.displayText() = ...".
-  const serverCode = /^Code: (\d+)/.exec(error.message)?.[1];
-  return serverCode !== undefined && unavailableServerCodes.has(Number(serverCode));
 }
 
 const jsonNumber = '-?(?:0|[1-9]\\d*)(?:\\.\\d+)?(?:[eE][+-]?\\d+)?';
@@ -50,21 +22,25 @@ function columnsPattern(columns: number): RegExp {
   return pattern;
 }
 
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as NodeJS.ErrnoException).code;
-  const text = error.message.replace(/, e\.what\(\) = .*$/s, '').trim();
-  return code && !text.includes(code) ? `${code} ${text}` : text;
+/** The error for a failure that means "ClickHouse cannot answer now", or undefined for any other. */
+function unavailable(error: unknown): ClickhouseUnavailableError | undefined {
+  const { kind, summary } = classifyClickhouseError(error);
+  return kind === 'unavailable' ? new ClickhouseUnavailableError(`ClickHouse is unavailable: ${summary}`) : undefined;
 }
 
 /**
  * The web server's read-only window on ClickHouse: one HTTP client, every query built
- * with `sql`, every result row checked against a schema before use.
+ * with `sql`, every result row checked against a schema before use. A row that fails
+ * the check (NaN, an id beyond 2^53, a wrong shape) is left out of the answer and
+ * reported through `onSkippedRows`: whatever the tables hold, readers answer with the
+ * rest rather than failing the request.
  */
 export class ClickhouseSource {
   readonly client: ClickHouseClient;
   /** Called after each query with its outcome, for metrics and the health state. */
   onOutcome: (outcome: 'ok' | 'unavailable' | 'error', seconds: number) => void = () => undefined;
+  /** Called when a query's result had rows that were left out, with the first of them. */
+  onSkippedRows: (count: number, example: string) => void = () => undefined;
 
   constructor(readonly config: WebConfig['clickhouse']) {
     this.client = createClient({
@@ -74,63 +50,75 @@ export class ClickhouseSource {
       password: config.password,
       request_timeout: config.timeoutMs,
       log: { level: ClickHouseLogLevel.OFF },
-      // 64-bit integers (trade and update ids, *_ms times) as JSON numbers, not strings.
-      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+      clickhouse_settings: {
+        // 64-bit integers (trade and update ids, *_ms times) as JSON numbers, not strings.
+        output_format_json_quote_64bit_integers: 0,
+        // ClickHouse (18.16 included) keeps running a query whose HTTP client left: stop it
+        // about when the web gives up on it. Whole seconds, rounded up.
+        max_execution_time: Math.ceil(config.timeoutMs / 1000),
+      },
     });
   }
 
-  /** Runs `query` and returns its rows parsed by `row`. */
+  /** Runs `query` and returns its rows parsed by `row`; rows that do not parse are left out. */
   async rows<S extends z.ZodType>(query: Sql, row: S): Promise<z.output<S>[]> {
     // JSONEachRow results are arrays of rows.
     const raw = await this.run(query, 'JSONEachRow', async (result) => (await result.json<unknown>()) as unknown[]);
-    return raw.map((value, i) => {
+    const rows: z.output<S>[] = [];
+    let skipped = 0;
+    let example = '';
+    for (const value of raw) {
       const parsed = row.safeParse(value);
-      if (!parsed.success) {
-        throw new ClickhouseRowError(`unexpected row ${i} from ClickHouse: ${parsed.error.message}`);
+      if (parsed.success) {
+        rows.push(parsed.data);
+      } else if (skipped++ === 0) {
+        example = `${JSON.stringify(value).slice(0, 200)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`;
       }
-      return parsed.data;
-    });
+    }
+    if (skipped > 0) this.onSkippedRows(skipped, example);
+    return rows;
   }
 
   /**
    * Runs `query` (every column numeric) and returns each row as `columns` numbers. For
    * large results: TabSeparated is several times cheaper than JSON for ClickHouse to
-   * write and for Node to read; every field is still checked to be a finite number.
+   * write and for Node to read; every field is still checked to be a finite number, and
+   * rows with one that is not are left out.
    */
   async numberRows(query: Sql, columns: number): Promise<number[][]> {
     const text = await this.run(query, 'TabSeparated', (result) => result.text());
     const rows: number[][] = [];
+    let skipped = 0;
+    let example = '';
     let start = 0;
     while (start < text.length) {
       let end = text.indexOf('\n', start);
       if (end === -1) end = text.length;
       const fields = text.slice(start, end).split('\t');
       const row = fields.map((field) => (field === '' ? Number.NaN : Number(field)));
-      if (row.length !== columns || row.some((n) => !Number.isFinite(n))) {
-        throw new ClickhouseRowError(
-          `unexpected row ${rows.length} from ClickHouse: ${text.slice(start, Math.min(end, start + 200))}`,
-        );
-      }
-      rows.push(row);
+      if (row.length === columns && row.every((n) => Number.isFinite(n))) rows.push(row);
+      else if (skipped++ === 0) example = text.slice(start, Math.min(end, start + 200));
       start = end + 1;
     }
+    if (skipped > 0) this.onSkippedRows(skipped, example);
     return rows;
   }
 
   /**
    * Runs `query` (every column numeric) and returns its rows as text, each field checked
    * to be a JSON number literal (ClickHouse writes `nan` and `inf` for non-finite floats;
-   * those are refused). Lets a large result go to the client without being converted to
-   * numbers and back.
+   * those rows are left out). Lets a large result go to the client without being
+   * converted to numbers and back.
    */
   async numericLines(query: Sql, columns: number): Promise<string[]> {
     const text = await this.run(query, 'TabSeparated', (result) => result.text());
     const line = columnsPattern(columns);
     const lines = text.length === 0 ? [] : text.replace(/\n$/, '').split('\n');
-    lines.forEach((l, i) => {
-      if (!line.test(l)) throw new ClickhouseRowError(`unexpected row ${i} from ClickHouse: ${l.slice(0, 200)}`);
-    });
-    return lines;
+    const valid = lines.filter((l) => line.test(l));
+    if (valid.length < lines.length) {
+      this.onSkippedRows(lines.length - valid.length, lines.find((l) => !line.test(l))?.slice(0, 200) ?? '');
+    }
+    return valid;
   }
 
   private async run<T>(
@@ -144,10 +132,9 @@ export class ClickhouseSource {
       this.onOutcome('ok', (performance.now() - started) / 1000);
       return value;
     } catch (error) {
-      const unavailable = isUnavailable(error);
-      this.onOutcome(unavailable ? 'unavailable' : 'error', (performance.now() - started) / 1000);
-      if (unavailable) throw new ClickhouseUnavailableError(`ClickHouse is unavailable: ${describe(error)}`);
-      throw error;
+      const down = unavailable(error);
+      this.onOutcome(down ? 'unavailable' : 'error', (performance.now() - started) / 1000);
+      throw down ?? error;
     }
   }
 
@@ -156,8 +143,7 @@ export class ClickhouseSource {
     try {
       await this.client.command({ query: 'SELECT 1' });
     } catch (error) {
-      if (isUnavailable(error)) throw new ClickhouseUnavailableError(`ClickHouse is unavailable: ${describe(error)}`);
-      throw error;
+      throw unavailable(error) ?? error;
     }
   }
 

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { constants as zlibConstants, gzip } from 'node:zlib';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '@candleflow/common/logger';
-import type { SymbolSummary, TradesResponse, WindowsResponse } from '../shared/api-types.js';
-import { windowSeconds } from '../shared/api-types.js';
+import type { SymbolSummary, SymbolsResponse, TradesResponse, WindowsResponse } from '../shared/api-types.js';
 import type { CandleCache } from './candle-cache.js';
-import { ClickhouseRowError, ClickhouseUnavailableError, type ClickhouseSource } from './clickhouse-source.js';
+import { ClickhouseUnavailableError, type ClickhouseSource } from './clickhouse-source.js';
 import type { MarketReader } from './market-reader.js';
 import type { OrderbookService } from './orderbook-service.js';
 import {
@@ -17,6 +18,7 @@ import {
   windowsQuerySchema,
   type WindowsQuery,
 } from './request-params.js';
+import { BusyError, type Semaphore } from './semaphore.js';
 import type { WebMetrics } from './web-metrics.js';
 
 /** No data for the symbol asked about. */
@@ -31,14 +33,18 @@ export interface HttpAppDeps {
   orderbooks: OrderbookService;
   metrics: WebMetrics;
   logger: Logger;
+  /** Bounds the `/api/windows` reads that go to ClickHouse (up to 7 days with FINAL each). */
+  windowQueries: Semaphore;
   /** The built page (Vite's output); when missing, `/` explains how to build it. */
   staticDir: string;
 }
 
 const defaultSpanMs = 15 * 60_000;
-const windowMs = windowSeconds * 1000;
 /** `/api/symbols` is shared by every page's ticker; one ClickHouse read serves them all for this long. */
 const symbolsCacheMs = 4000;
+/** Answers smaller than this go as they are: gzip would save little and cost a round through zlib. */
+const gzipMinBytes = 16 * 1024;
+const gzipAsync = promisify(gzip);
 
 /**
  * The range a windows request covers. Without `to`, the range ends with the symbol's
@@ -49,6 +55,7 @@ export function resolveWindowRange(
   query: WindowsQuery,
   latestWindowStart: number | undefined,
   now: number,
+  windowMs: number,
 ): { from: number; to: number } {
   const dataEnd = latestWindowStart === undefined ? now : latestWindowStart + windowMs;
   let to = query.to ?? (query.from === undefined ? dataEnd : Math.min(dataEnd, query.from + maxWindowSpanMs));
@@ -66,9 +73,28 @@ function clientErrorStatus(error: unknown): number | undefined {
   return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }
 
+/**
+ * Sends JSON text, gzipped when it is large and the client takes gzip. The 7-day range
+ * is about 15 MB of JSON and shrinks several times; the fastest level keeps the
+ * compression (done on libuv's thread pool, off the event loop) short.
+ */
+async function sendJsonText(req: Request, res: Response, text: string): Promise<void> {
+  res.type('json');
+  res.setHeader('vary', 'accept-encoding');
+  if (text.length < gzipMinBytes || !/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+    res.send(text);
+    return;
+  }
+  const body = await gzipAsync(text, { level: zlibConstants.Z_BEST_SPEED });
+  res.setHeader('content-encoding', 'gzip');
+  res.send(body);
+}
+
 /** The API, `/health`, `/metrics` and the built page, as an Express app. */
 export function createHttpApp(deps: HttpAppDeps): express.Express {
   const { reader, candles, orderbooks, metrics } = deps;
+  const windowMs = reader.windowMs;
+  const windowSeconds = windowMs / 1000;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -99,7 +125,8 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
         if (symbolsCache?.value === value) symbolsCache = undefined;
       });
     }
-    res.json({ symbols: await symbolsCache.value });
+    const body: SymbolsResponse = { windowSeconds, symbols: await symbolsCache.value };
+    res.json(body);
   });
 
   app.get('/api/windows', async (req, res) => {
@@ -107,25 +134,28 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     const now = Date.now();
     const cached = await candles.windows(
       query.symbol,
-      (latest) => resolveWindowRange(query, latest, now).from,
+      (latest) => resolveWindowRange(query, latest, now, windowMs).from,
       query.to,
     );
     if (cached) {
-      const { from, to } = resolveWindowRange(query, cached.latest, now);
+      const { from, to } = resolveWindowRange(query, cached.latest, now, windowMs);
       const body: WindowsResponse = { symbol: query.symbol, from, to, windowSeconds, windows: cached.candles };
-      res.json(body);
+      await sendJsonText(req, res, JSON.stringify(body));
       return;
     }
-    const latest = query.to === undefined ? await reader.latestWindowStart(query.symbol) : undefined;
-    if (query.to === undefined && latest === undefined) throw new NotFoundError(`no data for symbol ${query.symbol}`);
-    const { from, to } = resolveWindowRange(query, latest, now);
-    const windows = await reader.windowsJson(query.symbol, from, to);
-    if (windows.count === 0 && !(await reader.hasSymbol(query.symbol))) {
-      throw new NotFoundError(`no data for symbol ${query.symbol}`);
-    }
-    // The same shape as WindowsResponse, with the candles already JSON.
-    const head = JSON.stringify({ symbol: query.symbol, from, to, windowSeconds });
-    res.type('json').send(`${head.slice(0, -1)},"windows":${windows.json}}`);
+    const text = await deps.windowQueries.run(async () => {
+      const latest = query.to === undefined ? await reader.latestWindowStart(query.symbol) : undefined;
+      if (query.to === undefined && latest === undefined) throw new NotFoundError(`no data for symbol ${query.symbol}`);
+      const { from, to } = resolveWindowRange(query, latest, now, windowMs);
+      const windows = await reader.windowsJson(query.symbol, from, to);
+      if (windows.count === 0 && !(await reader.hasSymbol(query.symbol))) {
+        throw new NotFoundError(`no data for symbol ${query.symbol}`);
+      }
+      // The same shape as WindowsResponse, with the candles already JSON.
+      const head = JSON.stringify({ symbol: query.symbol, from, to, windowSeconds });
+      return `${head.slice(0, -1)},"windows":${windows.json}}`;
+    });
+    await sendJsonText(req, res, text);
   });
 
   app.get('/api/trades', async (req, res) => {
@@ -205,12 +235,15 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
       res.status(404).json({ error: error.message });
     } else if (error instanceof ClickhouseUnavailableError) {
       res.status(503).json({ error: error.message });
+    } else if (error instanceof BusyError) {
+      metrics.busyRefusals.inc();
+      res.setHeader('retry-after', '1');
+      res.status(503).json({ error: `busy: ${error.message}; retry in a second` });
     } else if (clientErrorStatus(error) !== undefined) {
       res.status(clientErrorStatus(error) ?? 400).json({ error: (error as Error).message });
     } else {
       deps.logger.error({ err: error }, 'request failed');
-      const message = error instanceof ClickhouseRowError ? error.message : 'internal error';
-      res.status(500).json({ error: message });
+      res.status(500).json({ error: 'internal error' });
     }
   });
 

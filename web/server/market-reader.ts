@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { windowSeconds, type Candle, type SymbolSummary, type Trade } from '../shared/api-types.js';
+import type { Candle, SymbolSummary, Trade } from '../shared/api-types.js';
 import type { ClickhouseSource } from './clickhouse-source.js';
-import { at, joinSql, sql } from './sql.js';
+import { earliestTimeMs, latestTimeSlackMs } from './request-params.js';
+import { at, joinSql, sql, type Sql } from './sql.js';
 
-const windowMs = windowSeconds * 1000;
 const dayMs = 24 * 3600_000;
 const recentTradesSpanMs = 10 * 60_000;
 
@@ -73,10 +73,28 @@ const summaryRow = z.object({
   quote_volume_24h: z.number(),
 });
 
-/** Start of the window holding `ms`. */
-export function windowStartOf(ms: number): number {
+/** Start of the `windowMs` window holding `ms`. */
+export function windowStartOf(ms: number, windowMs: number): number {
   return Math.floor(ms / windowMs) * windowMs;
 }
+
+/**
+ * The times readers look at: from 2017 (before Binance) to a day ahead of the clock, the
+ * same range the API accepts in requests. Rows outside it (a clock at 0, a far-future
+ * typo) are left out, so one bad row can neither break a range computed from a
+ * symbol's latest window nor become that latest window.
+ */
+function readableWindows(): Sql {
+  return sql`window_start >= ${at(earliestTimeMs)} AND window_start <= ${at(Date.now() + latestTimeSlackMs)}`;
+}
+
+function readableTrades(): Sql {
+  return sql`trade_time_ms >= ${earliestTimeMs} AND trade_time_ms <= ${Date.now() + latestTimeSlackMs}`;
+}
+
+/** Windows whose prices and volumes are numbers: one NaN would make a symbol's 24 h aggregates NaN. */
+const finiteWindow = sql`isFinite(open) AND isFinite(high) AND isFinite(low) AND isFinite(close)
+  AND isFinite(volume) AND isFinite(quote_volume)`;
 
 /** Builds a symbol's summary row from its latest window start and its 24 h aggregates. */
 export function toSymbolSummary(lastWindowStart: number, row: z.infer<typeof summaryRow>): SymbolSummary {
@@ -99,19 +117,23 @@ export function toSymbolSummary(lastWindowStart: number, row: z.infer<typeof sum
 export class MarketReader {
   private readonly latest = new Map<string, { startMs: number; fullCheckAt: number }>();
 
-  constructor(private readonly source: ClickhouseSource) {}
+  constructor(
+    private readonly source: ClickhouseSource,
+    /** Length of a window (ms): the aggregator's WINDOW_SECONDS. */
+    readonly windowMs: number,
+  ) {}
 
-  /** Whether the symbol has any window. */
+  /** Whether the symbol has any window in the readable range. */
   async hasSymbol(symbol: string): Promise<boolean> {
     const rows = await this.source.rows(
-      sql`SELECT 1 AS found FROM trade_windows WHERE symbol = ${symbol} LIMIT 1`,
+      sql`SELECT 1 AS found FROM trade_windows WHERE symbol = ${symbol} AND ${readableWindows()} LIMIT 1`,
       z.object({ found: z.number() }),
     );
     return rows.length > 0;
   }
 
   /**
-   * Start (ms) of the symbol's latest window, or undefined when it has none. Once known,
+   * Start (ms) of the symbol's latest readable window, or undefined when it has none. Once known,
    * only windows from there on are looked at (one index range instead of the symbol's
    * whole history, which matters once a second per followed symbol); every
    * `fullCheckMs` the whole symbol is read again, in case its data was replaced.
@@ -122,7 +144,8 @@ export class MarketReader {
     const bounded = known !== undefined && now - known.fullCheckAt < fullCheckMs;
     const since = bounded ? sql`AND window_start >= ${at(known.startMs)}` : sql``;
     const [row] = await this.source.rows(
-      sql`SELECT count() AS windows, toUInt32(max(window_start)) AS last_s FROM trade_windows WHERE symbol = ${symbol} ${since}`,
+      sql`SELECT count() AS windows, toUInt32(max(window_start)) AS last_s FROM trade_windows
+        WHERE symbol = ${symbol} AND ${readableWindows()} ${since}`,
       latestRow,
     );
     if (row === undefined || row.windows === 0) {
@@ -144,7 +167,8 @@ export class MarketReader {
   async windowsJson(symbol: string, fromMs: number, toMs: number): Promise<{ count: number; json: string }> {
     const lines = await this.source.numericLines(
       sql`SELECT ${candleColumns} FROM trade_windows FINAL
-        WHERE symbol = ${symbol} AND window_start >= ${at(windowStartOf(fromMs))} AND window_start < ${at(toMs)}
+        WHERE symbol = ${symbol} AND ${readableWindows()}
+          AND window_start >= ${at(windowStartOf(fromMs, this.windowMs))} AND window_start < ${at(toMs)}
         ORDER BY window_start`,
       candleColumnCount,
     );
@@ -158,11 +182,11 @@ export class MarketReader {
     return this.windowsFrom(symbol, latest - lookbackMs);
   }
 
-  /** Every window from `fromMs` on, oldest first. */
+  /** Every readable window from `fromMs` on, oldest first. */
   async windowsFrom(symbol: string, fromMs: number): Promise<Candle[]> {
     const rows = await this.source.numberRows(
       sql`SELECT ${candleColumns} FROM trade_windows FINAL
-        WHERE symbol = ${symbol} AND window_start >= ${at(fromMs)}
+        WHERE symbol = ${symbol} AND ${readableWindows()} AND window_start >= ${at(fromMs)}
         ORDER BY window_start`,
       candleColumnCount,
     );
@@ -183,17 +207,18 @@ export class MarketReader {
             sql`AND trade_time_ms >= ${latest - recentTradesSpanMs}`
           : sql``;
       return sql`SELECT trade_id, price, qty, trade_time_ms, is_buyer_maker FROM trades FINAL
-        WHERE symbol = ${symbol} ${bound}
+        WHERE symbol = ${symbol} AND ${readableTrades()} ${bound}
         ORDER BY trade_id DESC LIMIT ${limit}`;
     };
     const recent = await this.source.rows(query(true), tradeRow);
     return recent.length >= limit || latest === undefined ? recent : this.source.rows(query(false), tradeRow);
   }
 
-  /** Every symbol with windows, with its last price and its change over the last 24 h of its data. */
+  /** Every symbol with readable windows, with its last price and its change over the last 24 h of its data. */
   async symbolSummaries(): Promise<SymbolSummary[]> {
     const latest = await this.source.rows(
-      sql`SELECT symbol, toUInt32(max(window_start)) AS last_s FROM trade_windows GROUP BY symbol ORDER BY symbol`,
+      sql`SELECT symbol, toUInt32(max(window_start)) AS last_s FROM trade_windows
+        WHERE ${readableWindows()} GROUP BY symbol ORDER BY symbol`,
       symbolLatestRow,
     );
     if (latest.length === 0) return [];
@@ -203,7 +228,7 @@ export class MarketReader {
       sql`SELECT symbol, argMax(close, window_start) AS last_price, argMin(open, window_start) AS open_24h,
           max(high) AS high_24h, min(low) AS low_24h, sum(volume) AS volume_24h, sum(quote_volume) AS quote_volume_24h
         FROM trade_windows FINAL
-        WHERE ${joinSql(ranges, ' OR ')}
+        WHERE (${joinSql(ranges, ' OR ')}) AND ${readableWindows()} AND ${finiteWindow}
         GROUP BY symbol ORDER BY symbol`,
       summaryRow,
     );

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Orderbook } from '../shared/api-types.js';
 import { BookTracker, type LevelRow } from './book-tracker.js';
 import type { ClickhouseSource } from './clickhouse-source.js';
+import { LruCache } from './lru-cache.js';
 import { sql } from './sql.js';
 
 const side = z.enum(['bid', 'ask']);
@@ -20,6 +21,8 @@ export interface OrderbookServiceOptions {
   maxAgeMs?: number;
   /** Books nobody asked for in this long are dropped. */
   idleMs?: number;
+  /** Books held at most (least recently asked for dropped first). */
+  maxSymbols?: number;
 }
 
 interface Entry {
@@ -34,9 +37,14 @@ interface Entry {
  * snapshot, then moved forward by the updates that arrived since the last look.
  * ClickHouse folds a run of updates into one quantity per level (`argMax` by update id),
  * so catching up costs one aggregate query however many diffs there were.
+ *
+ * Only books that exist are kept (a symbol without a snapshot leaves nothing behind,
+ * whatever names clients ask for), at most `maxSymbols` of them.
  */
 export class OrderbookService {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: LruCache<string, Entry>;
+  /** First reads of books not held yet, shared by concurrent callers; gone once done. */
+  private readonly loading = new Map<string, Promise<Entry | undefined>>();
   private readonly maxAgeMs: number;
   private readonly idleMs: number;
 
@@ -46,21 +54,28 @@ export class OrderbookService {
   ) {
     this.maxAgeMs = options.maxAgeMs ?? 1000;
     this.idleMs = options.idleMs ?? 5 * 60_000;
+    this.entries = new LruCache(options.maxSymbols ?? 200);
+  }
+
+  /** Books held in memory now. */
+  get size(): number {
+    return this.entries.size;
   }
 
   /** The top `depth` levels per side, or undefined when the symbol has no snapshot. */
   async top(symbol: string, depth: number): Promise<Orderbook | undefined> {
     const now = Date.now();
-    this.evictIdle(now);
+    // Least recently used first: only books that are idle are looked at.
+    this.entries.dropOldestWhile((e) => now - e.usedAt > this.idleMs);
     let entry = this.entries.get(symbol);
     if (entry === undefined) {
-      entry = { tracker: new BookTracker(symbol), checkedAt: 0, usedAt: now };
-      this.entries.set(symbol, entry);
+      entry = await this.load(symbol);
+      if (entry === undefined) return undefined;
+    } else if (now - entry.checkedAt >= this.maxAgeMs) {
+      await this.refresh(entry);
     }
     entry.usedAt = now;
-    if (now - entry.checkedAt >= this.maxAgeMs) await this.refresh(entry);
     const { tracker } = entry;
-    if (!tracker.hasSnapshot) return undefined;
     return {
       symbol,
       lastUpdateId: tracker.lastUpdateId,
@@ -68,6 +83,21 @@ export class OrderbookService {
       checkedAt: entry.checkedAt,
       ...tracker.top(depth),
     };
+  }
+
+  private load(symbol: string): Promise<Entry | undefined> {
+    let loading = this.loading.get(symbol);
+    if (loading === undefined) {
+      loading = (async () => {
+        const entry: Entry = { tracker: new BookTracker(symbol), checkedAt: 0, usedAt: Date.now() };
+        await this.catchUp(entry);
+        if (!entry.tracker.hasSnapshot) return undefined;
+        this.entries.set(symbol, entry);
+        return entry;
+      })().finally(() => this.loading.delete(symbol));
+      this.loading.set(symbol, loading);
+    }
+    return loading;
   }
 
   private refresh(entry: Entry): Promise<void> {
@@ -118,11 +148,5 @@ export class OrderbookService {
       }
     }
     entry.checkedAt = started;
-  }
-
-  private evictIdle(now: number): void {
-    for (const [symbol, entry] of this.entries) {
-      if (now - entry.usedAt > this.idleMs && entry.refreshing === undefined) this.entries.delete(symbol);
-    }
   }
 }

@@ -8,7 +8,11 @@ export class WebMetrics {
   readonly clickhouseQueries: Histogram<'outcome'>;
   readonly wsClients: Gauge;
   readonly wsMessages: Counter<'type'>;
+  readonly wsRefused: Counter<'reason'>;
+  readonly wsDisconnected: Counter<'reason'>;
   readonly pushDuration: Histogram;
+  readonly skippedRows: Counter;
+  readonly busyRefusals: Counter;
 
   constructor() {
     this.registry = createRegistry('web');
@@ -32,6 +36,28 @@ export class WebMetrics {
       name: 'web_ws_messages_sent_total',
       help: 'WebSocket messages sent, by type (update, status, error)',
       labelNames: ['type'],
+      registers,
+    });
+    this.wsRefused = new Counter({
+      name: 'web_ws_refused_total',
+      help: 'WebSocket connections refused at the handshake, by reason (per_ip_limit)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.wsDisconnected = new Counter({
+      name: 'web_ws_disconnected_total',
+      help: 'WebSocket clients the server disconnected, by reason (rate_limit, send_buffer, no_pong)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.skippedRows = new Counter({
+      name: 'web_clickhouse_rows_skipped_total',
+      help: 'Rows read from ClickHouse and left out of answers because a value was unusable (NaN, out of range)',
+      registers,
+    });
+    this.busyRefusals = new Counter({
+      name: 'web_windows_busy_total',
+      help: '/api/windows requests answered 503 because too many range reads were running and waiting',
       registers,
     });
     this.pushDuration = new Histogram({

@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { migrate } from '@candleflow/common/clickhouse-migrations';
+import { classifyClickhouseError } from '@candleflow/common/error-classification';
+import { retry } from '@candleflow/common/retry';
 import { findProjectRoot } from '@candleflow/common/env';
 import { createLogger, type Logger } from '@candleflow/common/logger';
 import { CandleCache } from './candle-cache.js';
@@ -12,6 +13,7 @@ import { createHttpApp } from './http-app.js';
 import { LiveHub } from './live-hub.js';
 import { MarketReader } from './market-reader.js';
 import { OrderbookService } from './orderbook-service.js';
+import { Semaphore } from './semaphore.js';
 import { WebMetrics } from './web-metrics.js';
 
 export interface WebServer {
@@ -29,6 +31,9 @@ export interface WebServerOptions {
   migrate?: boolean;
 }
 
+/** At most one warning a minute about rows left out: the same bad rows are read again every second. */
+const skippedRowsWarnMs = 60_000;
+
 /** Where `npm run build -w web` puts the page. */
 export function defaultStaticDir(): string {
   return path.join(findProjectRoot(), 'web', 'dist', 'public');
@@ -40,8 +45,15 @@ export async function startWebServer(config: WebConfig, options: WebServerOption
   const metrics = new WebMetrics();
   const source = new ClickhouseSource(config.clickhouse);
   source.onOutcome = (outcome, seconds) => metrics.clickhouseQueries.observe({ outcome }, seconds);
-  const reader = new MarketReader(source);
-  const orderbooks = new OrderbookService(source);
+  let skippedWarnedAt = -Infinity;
+  source.onSkippedRows = (count, example) => {
+    metrics.skippedRows.inc(count);
+    if (performance.now() - skippedWarnedAt < skippedRowsWarnMs) return;
+    skippedWarnedAt = performance.now();
+    logger.warn({ count, example }, 'rows with unusable values in ClickHouse left out of an answer');
+  };
+  const reader = new MarketReader(source, config.windowSeconds * 1000);
+  const orderbooks = new OrderbookService(source, { maxSymbols: config.orderbookCacheSymbols });
   const candles = new CandleCache(reader);
   const app = createHttpApp({
     source,
@@ -50,10 +62,19 @@ export async function startWebServer(config: WebConfig, options: WebServerOption
     orderbooks,
     metrics,
     logger,
+    windowQueries: new Semaphore(config.windowsQueries.concurrency, config.windowsQueries.queue),
     staticDir: options.staticDir ?? defaultStaticDir(),
   });
   const server = http.createServer(app);
-  const hub = new LiveHub({ source, reader, orderbooks, metrics, logger, intervalMs: config.pushIntervalMs });
+  const hub = new LiveHub({
+    source,
+    reader,
+    orderbooks,
+    metrics,
+    logger,
+    intervalMs: config.pushIntervalMs,
+    limits: config.ws,
+  });
   hub.attach(server);
 
   const stopping = new AbortController();
@@ -88,21 +109,33 @@ export async function startWebServer(config: WebConfig, options: WebServerOption
   };
 }
 
-/** Creates the schema if it is missing, waiting for ClickHouse to come up if it is not yet. */
+/**
+ * Creates the schema if it is missing, waiting for ClickHouse to come up if it is not
+ * yet. A user that may not change the schema (the read-only user the deployment gives the
+ * web) leaves it to the aggregator: the API answers 503 until the tables exist.
+ */
 async function migrateWhenReachable(config: WebConfig, logger: Logger, signal: AbortSignal): Promise<void> {
-  for (let attempt = 1; !signal.aborted; attempt++) {
-    try {
-      const applied = await migrate({ ...config.clickhouse });
-      if (applied.length > 0) logger.info({ applied }, 'applied ClickHouse migrations');
-      return;
-    } catch (error) {
-      if (attempt === 1 || attempt % 12 === 0) {
-        logger.warn(
-          { err: error instanceof Error ? error.message : String(error) },
-          'ClickHouse schema not checked yet; retrying',
-        );
-      }
-      await sleep(5000, undefined, { signal }).catch(() => undefined);
-    }
+  try {
+    const applied = await retry(() => migrate({ ...config.clickhouse }), {
+      minMs: 1000,
+      maxMs: 30_000,
+      signal,
+      retryable: (error) => classifyClickhouseError(error).kind === 'unavailable',
+      onRetry: (error, attempt, delayMs) => {
+        if (attempt === 1 || attempt % 12 === 0) {
+          logger.warn(
+            { err: classifyClickhouseError(error).summary, retryInMs: delayMs },
+            'ClickHouse schema not checked yet; retrying',
+          );
+        }
+      },
+    });
+    if (applied.length > 0) logger.info({ applied }, 'applied ClickHouse migrations');
+  } catch (error) {
+    if (signal.aborted) return;
+    logger.info(
+      { err: classifyClickhouseError(error).summary, user: config.clickhouse.username },
+      'not applying the ClickHouse schema (this user may not); the aggregator does',
+    );
   }
 }

@@ -4,10 +4,7 @@
  */
 import * as z from 'zod/mini';
 
-/** Seconds a window covers (the aggregator's WINDOW_SECONDS, fixed by the contract). */
-export const windowSeconds = 10;
-
-/** One 10 s candle of `trade_windows`; `start` in ms since the epoch (UTC). */
+/** One candle (a window of `trade_windows`); `start` in ms since the epoch (UTC). */
 export const candleSchema = z.object({
   start: z.number(),
   open: z.number(),
@@ -82,7 +79,11 @@ export const symbolSummarySchema = z.object({
 });
 export type SymbolSummary = z.infer<typeof symbolSummarySchema>;
 
-export const symbolsResponseSchema = z.object({ symbols: z.array(symbolSummarySchema) });
+export const symbolsResponseSchema = z.object({
+  /** Seconds a window covers (the aggregator's WINDOW_SECONDS). */
+  windowSeconds: z.number(),
+  symbols: z.array(symbolSummarySchema),
+});
 export type SymbolsResponse = z.infer<typeof symbolsResponseSchema>;
 
 export const errorResponseSchema = z.object({ error: z.string() });

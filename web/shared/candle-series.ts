@@ -1,6 +1,4 @@
-import { windowSeconds, type Candle } from './api-types.js';
-
-const windowMs = windowSeconds * 1000;
+import type { Candle } from './api-types.js';
 
 /**
  * A symbol's candles as the page shows them: at most one per window start, oldest
@@ -10,7 +8,11 @@ export class CandleSeries {
   private readonly byStart = new Map<number, Candle>();
   private sorted: Candle[] = [];
 
-  constructor(private readonly rangeMs: number) {}
+  constructor(
+    private readonly rangeMs: number,
+    /** Length of one window (ms). */
+    private readonly windowMs: number,
+  ) {}
 
   /** Adds new candles and replaces rewritten ones; returns whether anything changed. */
   merge(candles: readonly Candle[]): boolean {
@@ -24,7 +26,7 @@ export class CandleSeries {
     if (!changed) return false;
     const starts = [...this.byStart.keys()].sort((a, b) => a - b);
     const newest = starts[starts.length - 1] ?? 0;
-    const oldestKept = newest + windowMs - this.rangeMs;
+    const oldestKept = newest + this.windowMs - this.rangeMs;
     for (const start of starts) if (start < oldestKept) this.byStart.delete(start);
     this.sorted = starts.filter((s) => s >= oldestKept).map((s) => this.byStart.get(s) as Candle);
     return true;

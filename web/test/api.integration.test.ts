@@ -57,7 +57,10 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 
 describe('GET /api/symbols', () => {
   test('lists every symbol with its last price and change over the 24 h of its data', async () => {
-    assert.deepEqual(await get('/api/symbols'), { status: 200, body: { symbols: expectedSymbols() } });
+    assert.deepEqual(await get('/api/symbols'), {
+      status: 200,
+      body: { windowSeconds: 10, symbols: expectedSymbols() },
+    });
   });
 });
 
@@ -279,6 +282,41 @@ describe('operations endpoints', () => {
     const plain = await fetchRaw('identity');
     assert.equal(plain.headers['content-encoding'], undefined);
     assert.equal(plain.body.toString(), standInScript);
+  });
+
+  test('large /api/windows answers go gzipped to clients that accept it; small ones as they are', async () => {
+    const fetchRaw = (path: string, encoding: string) =>
+      new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        http
+          .get(`${server.url}${path}`, { headers: { 'accept-encoding': encoding } }, (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
+          })
+          .on('error', reject);
+      });
+    // All 120 windows (about 36 KB of JSON), from ClickHouse (a range reaching back past the
+    // hours the server keeps) and from the recent-candle cache.
+    for (const path of [
+      `/api/windows?symbol=BTCUSDT&from=${t0 - 7 * 3600_000}&to=${btcLatestStart + 10_000}`,
+      `/api/windows?symbol=BTCUSDT&from=${t0}`,
+    ]) {
+      const plain = await fetchRaw(path, 'identity');
+      assert.equal(plain.headers['content-encoding'], undefined, path);
+      const windows = (JSON.parse(plain.body.toString()) as { windows: unknown[] }).windows;
+      assert.deepEqual(windows, range(0, btcWindowCount).map(expectedBtcCandle), path);
+      const gzipped = await fetchRaw(path, 'gzip, deflate, br');
+      assert.equal(gzipped.headers['content-encoding'], 'gzip', path);
+      assert.match(gzipped.headers.vary ?? '', /accept-encoding/i);
+      assert.equal(gunzipSync(gzipped.body).toString(), plain.body.toString(), path);
+      assert.ok(gzipped.body.length < plain.body.length / 4, `${gzipped.body.length} of ${plain.body.length} bytes`);
+    }
+    const small = await fetchRaw(`/api/windows?symbol=BTCUSDT&from=${t0}&to=${t0 + 30_000}`, 'gzip');
+    assert.equal(small.headers['content-encoding'], undefined);
+    assert.deepEqual(
+      (JSON.parse(small.body.toString()) as { windows: unknown[] }).windows,
+      range(0, 3).map(expectedBtcCandle),
+    );
   });
 
   test('the page is served at /', async () => {

@@ -38,7 +38,11 @@ after(async () => {
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => expectedBtcCandle(from + k));
 
 test('serves the span before the latest window from memory, and nothing older', async () => {
-  const cache = new CandleCache(new MarketReader(source), { spanMs: 10 * minute, maxAgeMs: 60_000, reloadMs: 60_000 });
+  const cache = new CandleCache(new MarketReader(source, 10_000), {
+    spanMs: 10 * minute,
+    maxAgeMs: 60_000,
+    reloadMs: 60_000,
+  });
   const first = await cache.windows('BTCUSDT', (latest) => latest - 5 * minute);
   assert.deepEqual(first, { latest: btcLatestStart, candles: range(btcWindowCount - 31, btcWindowCount) });
   const before = queries;
@@ -50,7 +54,7 @@ test('serves the span before the latest window from memory, and nothing older', 
 });
 
 test('catches up with new and rewritten windows, and reloads the span for older rewrites', async () => {
-  const cache = new CandleCache(new MarketReader(source), {
+  const cache = new CandleCache(new MarketReader(source, 10_000), {
     spanMs: 10 * minute,
     maxAgeMs: 0,
     catchUpMs: 30_000,

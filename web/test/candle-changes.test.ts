@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Candle } from '../shared/api-types.js';
-import { SentCandles } from '../server/candle-changes.js';
+import { SentCandles, signCandles } from '../server/candle-changes.js';
 
 function candle(start: number, close: number, isFinal = true): Candle {
   return {
@@ -24,15 +24,15 @@ function candle(start: number, close: number, isFinal = true): Candle {
 
 test('the first take is everything, oldest first', () => {
   const sent = new SentCandles();
-  assert.deepEqual(sent.take([candle(20, 1), candle(10, 1)]), [candle(10, 1), candle(20, 1)]);
+  assert.deepEqual(sent.take(signCandles([candle(20, 1), candle(10, 1)])), [candle(10, 1), candle(20, 1)]);
 });
 
 test('later takes are only new and rewritten candles', () => {
   const sent = new SentCandles();
-  sent.take([candle(10, 1), candle(20, 1, false)]);
-  assert.deepEqual(sent.take([candle(10, 1), candle(20, 1, false)]), []);
-  assert.deepEqual(sent.take([candle(10, 1), candle(20, 2, false)]), [candle(20, 2, false)]);
-  assert.deepEqual(sent.take([candle(10, 1), candle(20, 2, true), candle(30, 5, false)]), [
+  sent.take(signCandles([candle(10, 1), candle(20, 1, false)]));
+  assert.deepEqual(sent.take(signCandles([candle(10, 1), candle(20, 1, false)])), []);
+  assert.deepEqual(sent.take(signCandles([candle(10, 1), candle(20, 2, false)])), [candle(20, 2, false)]);
+  assert.deepEqual(sent.take(signCandles([candle(10, 1), candle(20, 2, true), candle(30, 5, false)])), [
     candle(20, 2, true),
     candle(30, 5, false),
   ]);
@@ -40,7 +40,7 @@ test('later takes are only new and rewritten candles', () => {
 
 test('candles that left the recent set are forgotten, and sent again if they come back', () => {
   const sent = new SentCandles();
-  sent.take([candle(10, 1), candle(20, 1)]);
-  assert.deepEqual(sent.take([candle(20, 1)]), []);
-  assert.deepEqual(sent.take([candle(10, 1), candle(20, 1)]), [candle(10, 1)]);
+  sent.take(signCandles([candle(10, 1), candle(20, 1)]));
+  assert.deepEqual(sent.take(signCandles([candle(20, 1)])), []);
+  assert.deepEqual(sent.take(signCandles([candle(10, 1), candle(20, 1)])), [candle(10, 1)]);
 });

@@ -25,7 +25,7 @@ function candle(start: number, close = 1, state: { trades?: number; isFinal?: bo
 const starts = (series: CandleSeries) => series.candles.map((c) => c.start);
 
 test('merges candles in any order into one per start, oldest first', () => {
-  const series = new CandleSeries(60_000);
+  const series = new CandleSeries(60_000, 10_000);
   assert.equal(series.merge([candle(20_000), candle(0), candle(10_000)]), true);
   assert.deepEqual(starts(series), [0, 10_000, 20_000]);
   assert.equal(series.merge([candle(10_000, 7)]), true);
@@ -34,7 +34,7 @@ test('merges candles in any order into one per start, oldest first', () => {
 });
 
 test('reports no change when nothing differs', () => {
-  const series = new CandleSeries(60_000);
+  const series = new CandleSeries(60_000, 10_000);
   series.merge([candle(0), candle(10_000)]);
   const before = series.candles;
   assert.equal(series.merge([candle(10_000)]), false);
@@ -42,7 +42,7 @@ test('reports no change when nothing differs', () => {
 });
 
 test('keeps only the range ending with the newest candle', () => {
-  const series = new CandleSeries(30_000);
+  const series = new CandleSeries(30_000, 10_000);
   series.merge([candle(0), candle(10_000), candle(20_000)]);
   series.merge([candle(30_000)]);
   assert.deepEqual(starts(series), [10_000, 20_000, 30_000]);
@@ -52,7 +52,7 @@ test('keeps only the range ending with the newest candle', () => {
 });
 
 test('an earlier state of a window never replaces a later one', () => {
-  const series = new CandleSeries(60_000);
+  const series = new CandleSeries(60_000, 10_000);
   series.merge([candle(0, 5, { trades: 9, isFinal: true })]);
   assert.equal(series.merge([candle(0, 4, { trades: 12, isFinal: false })]), false, 'open after final');
   series.merge([candle(10_000, 5, { trades: 9, isFinal: false })]);

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { createClient } from '@clickhouse/client';
 import { migrate } from '@candleflow/common/clickhouse-migrations';
 import { testClickhouseUrl, uniqueName } from '@candleflow/common/testing';
-import { ClickhouseRowError, ClickhouseSource } from '../server/clickhouse-source.js';
+import { ClickhouseSource } from '../server/clickhouse-source.js';
 import { MarketReader } from '../server/market-reader.js';
 import { sql } from '../server/sql.js';
 import { btcLatestStart, btcWindowCount, expectedBtcCandle, t0, windowRowBatches } from './support/fixtures.js';
@@ -16,7 +16,7 @@ const source = new ClickhouseSource({
   password: '',
   timeoutMs: 5000,
 });
-const reader = new MarketReader(source);
+const reader = new MarketReader(source, 10_000);
 
 before(async () => {
   await migrate({ url: testClickhouseUrl, database });
@@ -62,22 +62,42 @@ test('the latest window start follows new windows and knows unknown symbols', as
   );
 });
 
-test('numeric rows are checked field by field', async () => {
-  assert.deepEqual(await source.numericLines(sql`SELECT 1, -2.5, 1e-7, toUInt64(18446744073709551615)`, 4), [
-    '1\t-2.5\t1e-7\t18446744073709551615',
-  ]);
-  assert.deepEqual(await source.numberRows(sql`SELECT number + 1, (number + 1) * -2.5 FROM numbers(2)`, 2), [
-    [1, -2.5],
-    [2, -5],
-  ]);
-  for (const query of [
-    sql`SELECT 1, nan`,
-    sql`SELECT 1, inf`,
-    sql`SELECT 1, -inf`,
-    sql`SELECT 1`,
-    sql`SELECT 1, 'x'`,
-  ]) {
-    await assert.rejects(source.numericLines(query, 2), ClickhouseRowError, query.toString());
-    await assert.rejects(source.numberRows(query, 2), ClickhouseRowError, query.toString());
+test('numeric rows are checked field by field; rows that fail are left out and reported', async () => {
+  const skipped: [number, string][] = [];
+  source.onSkippedRows = (count, example) => skipped.push([count, example]);
+  try {
+    assert.deepEqual(await source.numericLines(sql`SELECT 1, -2.5, 1e-7, toUInt64(18446744073709551615)`, 4), [
+      '1\t-2.5\t1e-7\t18446744073709551615',
+    ]);
+    assert.deepEqual(await source.numberRows(sql`SELECT number + 1, (number + 1) * -2.5 FROM numbers(2)`, 2), [
+      [1, -2.5],
+      [2, -5],
+    ]);
+    assert.deepEqual(skipped, []);
+    for (const query of [
+      sql`SELECT 1, nan`,
+      sql`SELECT 1, inf`,
+      sql`SELECT 1, -inf`,
+      sql`SELECT 1`,
+      sql`SELECT 1, 'x'`,
+    ]) {
+      assert.deepEqual(await source.numericLines(query, 2), [], query.toString());
+      assert.deepEqual(await source.numberRows(query, 2), [], query.toString());
+    }
+    assert.equal(skipped.length, 10);
+    skipped.length = 0;
+    // One bad row among good ones: the others still come.
+    const mixed = sql`SELECT number, if(number = 1, nan, 0.5) FROM numbers(3)`;
+    assert.deepEqual(await source.numericLines(mixed, 2), ['0\t0.5', '2\t0.5']);
+    assert.deepEqual(await source.numberRows(mixed, 2), [
+      [0, 0.5],
+      [2, 0.5],
+    ]);
+    assert.deepEqual(skipped, [
+      [1, '1\tnan'],
+      [1, '1\tnan'],
+    ]);
+  } finally {
+    source.onSkippedRows = () => undefined;
   }
 });

@@ -12,6 +12,8 @@ export interface TestServerOptions {
   pushIntervalMs?: number;
   /** The built page to serve; default a stand-in index.html in a temporary folder. */
   staticDir?: string;
+  /** More settings (e.g. `WEB_WS_MAX_PER_IP`), over the defaults. */
+  env?: Record<string, string>;
 }
 
 /** The stand-in page's script, `/assets/app-1234.js` (with its gzipped copy, as the build writes). */
@@ -36,6 +38,7 @@ export async function startTestServer(options: TestServerOptions): Promise<WebSe
     WEB_PUSH_INTERVAL_MS: String(options.pushIntervalMs ?? 1000),
     WEB_CLICKHOUSE_TIMEOUT_MS: '3000',
     LOG_LEVEL: 'silent',
+    ...options.env,
   });
   const server = await startWebServer(config, { logger: createLogger('web', 'silent'), staticDir, migrate: false });
   return {
