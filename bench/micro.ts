@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { TumblingWindows, type Trade } from '@candleflow/aggregator/tumbling-window';
-import { rowJson, tradeRecord } from '@candleflow/aggregator/clickhouse-records';
+import { inputTable, rowJson, tradeRecord } from '@candleflow/aggregator/clickhouse-records';
 import { updateRecords } from '@candleflow/aggregator/orderbook-rows';
 import { parseDepthMessage, parseTradeMessage, type RecordEnvelope } from '@candleflow/aggregator/topic-messages';
 import { migrate } from '@candleflow/common/clickhouse-migrations';
@@ -121,7 +121,7 @@ function parseAndBuildTrades(quick: boolean): MicroResult {
     for (const [i, message] of messages.entries()) {
       const parsed = parseTradeMessage(message, envelopes[i] as RecordEnvelope);
       if (!parsed.ok) throw new Error(parsed.detail);
-      rows += rowJson(tradeRecord(parsed.event)).length > 0 ? 1 : 0;
+      rows += rowJson(tradeRecord(parsed.event, false)).length > 0 ? 1 : 0;
     }
   });
   return {
@@ -186,13 +186,13 @@ async function clickhouseInserts(quick: boolean): Promise<MicroResult[]> {
         const message = Buffer.from(tradeJson(rng, nextId, 1_700_000_000_000 + nextId++));
         const parsed = parseTradeMessage(message, envelopeOf(message));
         if (!parsed.ok) throw new Error(parsed.detail);
-        return tradeRecord(parsed.event);
+        return tradeRecord(parsed.event, false);
       });
       let rows = 0;
       let inserts = 0;
       const t0 = performance.now();
       while (performance.now() - t0 < budgetMs) {
-        await client.insert({ table: 'trades_input', values: records, format: 'JSONEachRow' });
+        await client.insert({ table: inputTable('trades'), values: records, format: 'JSONEachRow' });
         rows += batch;
         inserts++;
       }
@@ -201,7 +201,7 @@ async function clickhouseInserts(quick: boolean): Promise<MicroResult[]> {
         name: `ClickHouse insert, ${batch.toLocaleString('en-US')} trades per INSERT`,
         perSecond: rows / seconds,
         unit: 'rows/s',
-        detail: `${inserts} inserts in ${seconds.toFixed(1)} s (${Math.round(inserts / seconds)} inserts/s) into trades_input`,
+        detail: `${inserts} inserts in ${seconds.toFixed(1)} s (${Math.round(inserts / seconds)} inserts/s) into ${inputTable('trades')}`,
       });
     }
   } finally {

@@ -12,6 +12,8 @@ export interface TradeRecord {
   trade_time_ms: number;
   event_time_ms: number;
   is_buyer_maker: 0 | 1;
+  /** 1 when the producer fetched the trade over REST to fill a hole in the ids. */
+  from_rest: 0 | 1;
 }
 
 /** A row of `trade_windows`; `window_start` in Unix seconds (time-zone free on insert). */
@@ -47,10 +49,10 @@ export type TableName = keyof TableRecords;
 
 /**
  * Where each table's rows are inserted: the Null-engine input table whose materialized
- * view converts the exact Decimal prices into the table (see migrations 0002 and 0003).
+ * view converts the exact Decimal prices into the table (see migrations 0002 to 0004).
  */
 export function inputTable(table: TableName): string {
-  return table === 'trade_windows' ? 'trade_windows_input_v2' : `${table}_input`;
+  return table === 'trade_windows' || table === 'trades' ? `${table}_input_v2` : `${table}_input`;
 }
 
 /** Prices and quantities go to Decimal(18, 8) columns: at most 10 integer and 8 fraction digits. */
@@ -69,7 +71,7 @@ export function rowJson(value: unknown): string {
   return `{${fields.join(',')}}`;
 }
 
-export function tradeRecord(event: TradeEvent): TradeRecord {
+export function tradeRecord(event: TradeEvent, fromRest: boolean): TradeRecord {
   return {
     symbol: event.s,
     trade_id: event.t,
@@ -78,6 +80,7 @@ export function tradeRecord(event: TradeEvent): TradeRecord {
     trade_time_ms: event.T,
     event_time_ms: event.E,
     is_buyer_maker: event.m ? 1 : 0,
+    from_rest: fromRest ? 1 : 0,
   };
 }
 

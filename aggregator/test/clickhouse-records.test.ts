@@ -17,25 +17,28 @@ test('rowJson writes exact decimals as plain JSON numbers with every digit', () 
 });
 
 test('rows are inserted through the input tables', () => {
-  assert.equal(inputTable('trades'), 'trades_input');
+  assert.equal(inputTable('trades'), 'trades_input_v2');
   assert.equal(inputTable('orderbook_updates'), 'orderbook_updates_input');
   assert.equal(inputTable('trade_windows'), 'trade_windows_input_v2');
 });
 
 test('a trade record keeps the exact price and quantity', () => {
-  const record = tradeRecord({
-    e: 'trade',
-    E: 2,
-    s: 'BTCUSDT',
-    t: 7,
-    p: '65000.12000000',
-    q: '0.00150000',
-    T: 1,
-    m: true,
-  });
+  const record = tradeRecord(
+    {
+      e: 'trade',
+      E: 2,
+      s: 'BTCUSDT',
+      t: 7,
+      p: '65000.12000000',
+      q: '0.00150000',
+      T: 1,
+      m: true,
+    },
+    true,
+  );
   assert.equal(
     rowJson(record),
-    '{"symbol":"BTCUSDT","trade_id":7,"price":65000.12,"qty":0.0015,"trade_time_ms":1,"event_time_ms":2,"is_buyer_maker":1}',
+    '{"symbol":"BTCUSDT","trade_id":7,"price":65000.12,"qty":0.0015,"trade_time_ms":1,"event_time_ms":2,"is_buyer_maker":1,"from_rest":1}',
   );
 });
 

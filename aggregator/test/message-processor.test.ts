@@ -49,7 +49,7 @@ test('trades become trades rows and feed the windows; duplicates and late trades
   processor.process(topics.trades, 0, message(5, tradeEvent(1, T0)), 0);
   processor.process(topics.trades, 0, message(6, tradeEvent(1, T0)), 0);
   processor.process(topics.trades, 0, message(7, tradeEvent(2, T0 + 12_000, true)), 0);
-  processor.process(topics.trades, 0, message(8, tradeEvent(3, T0 + 3)), 0);
+  processor.process(topics.trades, 0, message(8, tradeEvent(3, T0 + 3), { source: 'rest' }), 0);
   const batch = out.cut([], 0);
   assert.deepEqual(
     batch.records.trades.map((r) => [
@@ -59,12 +59,13 @@ test('trades become trades rows and feed the windows; duplicates and late trades
       r.trade_time_ms,
       r.event_time_ms,
       r.is_buyer_maker,
+      r.from_rest,
     ]),
     [
-      [1, '100.5', '2', T0, T0 + 1, 0],
-      [1, '100.5', '2', T0, T0 + 1, 0],
-      [2, '100.5', '2', T0 + 12_000, T0 + 12_001, 1],
-      [3, '100.5', '2', T0 + 3, T0 + 4, 0],
+      [1, '100.5', '2', T0, T0 + 1, 0, 0],
+      [1, '100.5', '2', T0, T0 + 1, 0, 0],
+      [2, '100.5', '2', T0 + 12_000, T0 + 12_001, 1, 0],
+      [3, '100.5', '2', T0 + 3, T0 + 4, 0, 1],
     ],
   );
   assert.deepEqual(

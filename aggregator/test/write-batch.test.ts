@@ -11,6 +11,7 @@ const tradeRow = (id: number) => ({
   trade_time_ms: 0,
   event_time_ms: 0,
   is_buyer_maker: 0 as const,
+  from_rest: 0 as const,
 });
 
 test('a batch is full at batchRows, counting rows, late windows and dead letters', () => {

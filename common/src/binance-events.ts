@@ -74,6 +74,10 @@ export type CombinedFrame = z.infer<typeof combinedFrameSchema>;
 /** Kafka header carrying the producer's receive time in ms, as a decimal string. */
 export const RECEIVE_TIME_HEADER = 'receive_time_ms';
 
+/** Kafka header on trades the producer fetched over REST to fill a hole: value `REST_SOURCE`. */
+export const SOURCE_HEADER = 'source';
+export const REST_SOURCE = 'rest';
+
 /** Kafka header the aggregator puts on DLQ messages. */
 export const DLQ_REASON_HEADER = 'dlq_reason';
 

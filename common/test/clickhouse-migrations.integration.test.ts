@@ -42,8 +42,8 @@ test('migrate creates every contract table once, and a second run applies nothin
       'trade_windows_input_v2',
       'trade_windows_input_v2_mv',
       'trades',
-      'trades_input',
-      'trades_input_mv',
+      'trades_input_v2',
+      'trades_input_v2_mv',
     ],
   );
 });

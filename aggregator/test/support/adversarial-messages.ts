@@ -9,6 +9,7 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { RECEIVE_TIME_HEADER } from '@candleflow/common/binance-events';
 import { uniqueName } from '@candleflow/common/testing';
+import { inputTable } from '../../src/clickhouse-records.js';
 import type { DlqReason } from '../../src/topic-messages.js';
 import { syntheticTrades } from './harness.js';
 import type { RefTrade } from './reference-windows.js';
@@ -345,7 +346,7 @@ function nearLimitTrade(template: Record<string, unknown>): ScenarioMessage {
  */
 export function refusingViewSql(db: string, refused: RefTrade): string {
   return `CREATE MATERIALIZED VIEW ${db}.a_refuse_mv ENGINE = Null AS
-    SELECT throwIf(symbol = '${refused.symbol}' AND trade_id = ${refused.id}) AS refused FROM ${db}.trades_input`;
+    SELECT throwIf(symbol = '${refused.symbol}' AND trade_id = ${refused.id}) AS refused FROM ${db}.${inputTable('trades')}`;
 }
 
 /** The part of each stream from `from` to `to` (fractions of its length). */
