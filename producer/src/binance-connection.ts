@@ -16,12 +16,15 @@ export interface ConnectionOptions {
 /**
  * One WebSocket to the combined-stream endpoint, read as an async iterable of frames
  * that ends when the socket closes; `closeReason` then says why. Pings are answered
- * by `ws` (autoPong) and count as life for the idle check.
+ * by `ws` (autoPong) as soon as they are read, and count as life for the idle check.
+ * `pause()` stops reading the socket (TCP back-pressure reaches the exchange); the
+ * idle check rests meanwhile, since the silence is ours.
  */
 export class BinanceConnection implements AsyncIterable<RawFrame> {
   private readonly frames = new AsyncQueue<RawFrame>();
   private readonly idleTimer: NodeJS.Timeout;
   private reason: string | undefined;
+  private paused = false;
   readonly openedAt = Date.now();
 
   /** Resolves once the handshake succeeded; rejects with the reason it did not. */
@@ -54,7 +57,7 @@ export class BinanceConnection implements AsyncIterable<RawFrame> {
     options: ConnectionOptions,
   ) {
     this.idleTimer = setTimeout(() => {
-      this.close(`no frame for ${options.idleTimeoutMs} ms`);
+      if (!this.paused) this.close(`no frame for ${options.idleTimeoutMs} ms`);
     }, options.idleTimeoutMs);
     ws.on('message', (data) => {
       this.idleTimer.refresh();
@@ -78,6 +81,20 @@ export class BinanceConnection implements AsyncIterable<RawFrame> {
 
   get isOpen(): boolean {
     return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Stops reading the socket; frames `ws` has already read may still arrive. */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.ws.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.idleTimer.refresh();
+    this.ws.resume();
   }
 
   /** Drops the connection at once (no closing handshake to wait for). */

@@ -22,7 +22,13 @@ export interface DepthDiffMessage {
   raw: string;
 }
 
+/** Binance announces that it will soon cut this connection (`{"e":"serverShutdown","E":...}`). */
+export interface ServerShutdownMessage {
+  kind: 'server-shutdown';
+}
+
 export type MarketMessage = TradeMessage | DepthDiffMessage;
+export type StreamMessage = MarketMessage | ServerShutdownMessage;
 
 export const MALFORMED_KINDS = [
   'not-json',
@@ -35,14 +41,20 @@ export const MALFORMED_KINDS = [
 export type MalformedKind = (typeof MALFORMED_KINDS)[number];
 
 export type FrameParseResult =
-  { ok: true; message: MarketMessage } | { ok: false; kind: MalformedKind; reason: string; stream?: string };
+  { ok: true; message: StreamMessage } | { ok: false; kind: MalformedKind; reason: string; stream?: string };
 
 const streamPattern = /^([a-z0-9]+)@(trade|depth(?:@100ms)?)$/;
+
+const SERVER_SHUTDOWN: FrameParseResult = Object.freeze({
+  ok: true,
+  message: Object.freeze({ kind: 'server-shutdown' }),
+});
 
 /**
  * Validates one combined-stream frame (`{"stream": ..., "data": {...}}`) against the
  * common Binance schemas. Never throws: anything unexpected comes back as a malformed
- * result naming what was wrong.
+ * result naming what was wrong. A `serverShutdown` event is recognised bare or wrapped
+ * (checked only on the paths where a market frame did not parse).
  */
 export function parseFrame(text: string): FrameParseResult {
   let json: unknown;
@@ -52,22 +64,33 @@ export function parseFrame(text: string): FrameParseResult {
     return { ok: false, kind: 'not-json', reason: error instanceof Error ? error.message : String(error) };
   }
   const frame = combinedFrameSchema.safeParse(json);
-  if (!frame.success) return { ok: false, kind: 'not-a-combined-frame', reason: describeZodError(frame.error) };
+  if (!frame.success) {
+    if (isServerShutdown(json)) return SERVER_SHUTDOWN;
+    return { ok: false, kind: 'not-a-combined-frame', reason: describeZodError(frame.error) };
+  }
   const { stream, data } = frame.data;
   const match = streamPattern.exec(stream);
-  if (!match)
+  if (!match) {
+    if (isServerShutdown(data)) return SERVER_SHUTDOWN;
     return { ok: false, kind: 'unknown-stream', reason: `unexpected stream ${JSON.stringify(stream)}`, stream };
+  }
   const streamSymbol = (match[1] ?? '').toUpperCase();
   const raw = rawData(text, json, stream);
 
   if (match[2] === 'trade') {
     const trade = tradeEventSchema.safeParse(data);
-    if (!trade.success) return { ok: false, kind: 'invalid-trade', reason: describeZodError(trade.error), stream };
+    if (!trade.success) {
+      if (isServerShutdown(data)) return SERVER_SHUTDOWN;
+      return { ok: false, kind: 'invalid-trade', reason: describeZodError(trade.error), stream };
+    }
     if (trade.data.s !== streamSymbol) return mismatch(stream, trade.data.s);
     return { ok: true, message: { kind: 'trade', symbol: trade.data.s, tradeId: trade.data.t, raw } };
   }
   const depth = depthUpdateEventSchema.safeParse(data);
-  if (!depth.success) return { ok: false, kind: 'invalid-depth', reason: describeZodError(depth.error), stream };
+  if (!depth.success) {
+    if (isServerShutdown(data)) return SERVER_SHUTDOWN;
+    return { ok: false, kind: 'invalid-depth', reason: describeZodError(depth.error), stream };
+  }
   if (depth.data.s !== streamSymbol) return mismatch(stream, depth.data.s);
   if (depth.data.U > depth.data.u) {
     return { ok: false, kind: 'invalid-depth', reason: `U ${depth.data.U} is after u ${depth.data.u}`, stream };
@@ -82,6 +105,10 @@ export function parseFrame(text: string): FrameParseResult {
       raw,
     },
   };
+}
+
+function isServerShutdown(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { e?: unknown }).e === 'serverShutdown';
 }
 
 function mismatch(stream: string, symbol: string): FrameParseResult {

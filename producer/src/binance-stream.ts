@@ -13,7 +13,9 @@ export type StreamEvent =
   /** A dropped connection was replaced: updates of these symbols may have been missed. */
   | { type: 'reconnected'; symbols: string[] }
   /** The connection was renewed without a gap. */
-  | { type: 'renewed'; symbols: string[] };
+  | { type: 'renewed'; symbols: string[] }
+  /** The exchange announced it will cut the connection; it is being renewed. */
+  | { type: 'server-shutdown'; symbols: string[] };
 
 export interface BinanceStreamOptions {
   /** `BINANCE_WS_URL`, e.g. `wss://stream.binance.com:9443`. */
@@ -41,9 +43,11 @@ const STABLE_CONNECTION_MS = 10_000;
 /**
  * The frames of one planned connection, kept flowing: reconnects with jittered
  * exponential backoff when the connection drops or goes silent, and renews it before
- * Binance's 24 h cut by opening a second connection, reading both until the new one
- * delivers, then closing the old one. Frames both connections delivered are forwarded
- * once, in order (see OverlapDedupe). Iterate it for parsed messages and events.
+ * Binance's 24 h cut, or at once when Binance announces a `serverShutdown`, by opening a
+ * second connection, reading both until the new one delivers, then closing the old one.
+ * Frames both connections delivered are forwarded once, in order (see OverlapDedupe).
+ * `pause()` stops reading (the consumer cannot keep up) until `resume()`. Iterate it
+ * for parsed messages and events.
  */
 export class BinanceStream implements AsyncIterable<StreamEvent> {
   private readonly events = new AsyncQueue<StreamEvent>();
@@ -58,6 +62,8 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
   private overlapTimer: NodeJS.Timeout | undefined;
   private everConnected = false;
   private dropStreak = 0;
+  private paused = false;
+  private resumeWaiters: (() => void)[] = [];
 
   constructor(private readonly options: BinanceStreamOptions) {
     this.url = combinedStreamUrl(options.wsUrl, options.plan.streams);
@@ -79,9 +85,26 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
     return this.events[Symbol.asyncIterator]();
   }
 
+  /** Stops reading every connection (and opening new ones) until `resume()`. */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.primary?.pause();
+    this.secondary?.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.primary?.resume();
+    this.secondary?.resume();
+    for (const wake of this.resumeWaiters.splice(0)) wake();
+  }
+
   close(): void {
     if (this.abort.signal.aborted) return;
     this.abort.abort();
+    for (const wake of this.resumeWaiters.splice(0)) wake();
     clearTimeout(this.renewTimer);
     clearTimeout(this.overlapTimer);
     this.primary?.close('producer stopping');
@@ -94,10 +117,13 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
   }
 
   private async connectPrimary(initialDelayMs: number): Promise<void> {
-    if (initialDelayMs > 0 && !(await this.pause(initialDelayMs))) return;
+    if (initialDelayMs > 0 && !(await this.wait(initialDelayMs))) return;
     let attempt = 0;
     let lastReason: string | undefined;
     while (!this.closed) {
+      // A paused stream would not read the new connection: the exchange would cut it again.
+      await this.whileNotPaused();
+      if (this.closed) return;
       try {
         const connection = await BinanceConnection.open(this.url, { idleTimeoutMs: this.options.idleTimeoutMs });
         if (this.closed || this.primary !== undefined) {
@@ -116,13 +142,14 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
         if (reason !== lastReason) this.log.warn({ attempt }, line);
         else this.log.debug({ attempt }, line);
         lastReason = reason;
-        if (!(await this.pause(delay))) return;
+        if (!(await this.wait(delay))) return;
       }
     }
   }
 
   private adoptPrimary(connection: BinanceConnection): void {
     this.primary = connection;
+    if (this.paused) connection.pause();
     const afterDrop = this.everConnected;
     this.everConnected = true;
     this.log.info({ streams: this.options.plan.streams.length }, afterDrop ? 'reconnected' : 'connected');
@@ -136,6 +163,10 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
       const parsed = parseFrame(frame.text);
       if (!parsed.ok) {
         this.events.push({ type: 'malformed', kind: parsed.kind, reason: parsed.reason, stream: parsed.stream });
+        continue;
+      }
+      if (parsed.message.kind === 'server-shutdown') {
+        this.onServerShutdown(connection);
         continue;
       }
       // Frames a retired connection had already received count as the primary's: the
@@ -185,18 +216,16 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
     if (connection !== this.primary) return;
     this.primary = undefined;
     if (this.secondary !== undefined) {
+      // The replacement was subscribed before the old one closed, so together they saw
+      // every update; should one still be missing, its id gap shows it downstream (depth
+      // resync, trade repair), which is why this is no reconnect.
       const delivered = this.secondaryDelivered;
       this.takeOver();
-      if (delivered) {
-        this.log.info(
-          { reason, duplicatesDropped: this.dedupe.duplicates },
-          'connection renewed (the old one closed first)',
-        );
-        this.events.push({ type: 'renewed', symbols: this.options.plan.symbols });
-      } else {
-        this.log.warn({ reason }, 'old connection closed before its replacement delivered; updates may be missing');
-        this.events.push({ type: 'reconnected', symbols: this.options.plan.symbols });
-      }
+      this.log.info(
+        { reason, duplicatesDropped: this.dedupe.duplicates, replacementDelivered: delivered },
+        'connection renewed (the old one closed first)',
+      );
+      this.events.push({ type: 'renewed', symbols: this.options.plan.symbols });
       return;
     }
     clearTimeout(this.renewTimer);
@@ -218,6 +247,19 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
     this.renewTimer = setTimeout(() => void this.renew(), delay);
   }
 
+  /** Binance will cut this connection soon: renew it now, as at the 24 h mark. */
+  private onServerShutdown(connection: BinanceConnection): void {
+    this.events.push({ type: 'server-shutdown', symbols: this.options.plan.symbols });
+    if (connection === this.secondary) {
+      // The replacement reached a server going down too: try another one.
+      connection.close('the exchange announced a server shutdown');
+      return;
+    }
+    if (connection !== this.primary || this.secondary !== undefined) return;
+    this.log.info('the exchange announced a server shutdown; renewing the connection now');
+    this.scheduleRenewal(0);
+  }
+
   private async renew(): Promise<void> {
     if (this.closed || this.primary === undefined || this.secondary !== undefined) return;
     this.log.info('renewing the connection before the exchange cuts it');
@@ -231,6 +273,7 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
         }
         this.secondary = connection;
         this.secondaryDelivered = false;
+        if (this.paused) connection.pause();
         void this.pump(connection);
         return;
       } catch (error) {
@@ -241,7 +284,7 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
           { attempt },
           `renewal: cannot reach BINANCE_WS_URL=${this.options.wsUrl}: ${reason}; retrying in ${formatSeconds(delay)}`,
         );
-        if (!(await this.pause(delay))) return;
+        if (!(await this.wait(delay))) return;
       }
     }
   }
@@ -264,8 +307,12 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
     this.scheduleRenewal();
   }
 
+  private async whileNotPaused(): Promise<void> {
+    while (this.paused && !this.closed) await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
+  }
+
   /** Waits unless the stream is closed first; false when it was. */
-  private async pause(ms: number): Promise<boolean> {
+  private async wait(ms: number): Promise<boolean> {
     try {
       await sleep(ms, undefined, { signal: this.abort.signal });
       return true;

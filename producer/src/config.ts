@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, commonEnv, loadEnv, parseEnv, portSchema, positiveInt } from '@candleflow/common/env';
+import { SNAPSHOT_DEPTHS } from './request-weight-budget.js';
 
 /** Which symbols to follow: an explicit list, or the N USDT pairs with most 24 h quote volume. */
 export type SymbolSelection = { kind: 'list'; symbols: string[] } | { kind: 'top'; count: number };
@@ -54,31 +55,50 @@ export const producerEnv = {
   // KafkaJS consumers need an lz4 codec registered to read lz4 batches (gzip they read natively).
   KAFKA_COMPRESSION: z.enum(['lz4', 'gzip', 'snappy', 'zstd', 'none']).default('lz4'),
   SNAPSHOT_CONCURRENCY: positiveInt.default(2),
-  // Binance's limit is 6000 weight a minute per IP; a limit=1000 depth snapshot costs 50.
-  SNAPSHOT_WEIGHT_PER_MINUTE: positiveInt.default(3_000),
+  // Binance serves these depths only; the weight (5/25/50/250) follows from the depth.
+  SNAPSHOT_DEPTH: z.coerce
+    .number()
+    .int()
+    .refine((n) => (SNAPSHOT_DEPTHS as readonly number[]).includes(n), `expected one of ${SNAPSHOT_DEPTHS.join(', ')}`)
+    .default(1000),
+  // Binance allows 6000 weight a minute per IP, shared by depth snapshots and trade repairs.
+  REST_WEIGHT_PER_MINUTE: positiveInt.optional(),
+  // Its former name (snapshots only), still read when REST_WEIGHT_PER_MINUTE is not set.
+  SNAPSHOT_WEIGHT_PER_MINUTE: positiveInt.optional(),
+  REPAIR_MAX_TRADES_PER_SYMBOL: nonNegativeInt.default(2_000_000),
+  BACKFILL_MINUTES: nonNegativeInt.default(15),
+  RESTART_SCAN_MAX_MESSAGES: positiveInt.default(1_000_000),
   SHUTDOWN_FLUSH_MS: nonNegativeInt.default(10_000),
 } as const;
 
-export type ProducerConfig = z.infer<z.ZodObject<typeof producerEnv>>;
+const DEFAULT_REST_WEIGHT_PER_MINUTE = 3_000;
+
+type ParsedConfig = z.infer<z.ZodObject<typeof producerEnv>>;
+
+export type ProducerConfig = Omit<ParsedConfig, 'REST_WEIGHT_PER_MINUTE' | 'SNAPSHOT_WEIGHT_PER_MINUTE'> & {
+  REST_WEIGHT_PER_MINUTE: number;
+};
 
 /** Validates a given environment (tests, tools). Throws ConfigError naming the variable. */
 export function parseProducerConfig(env: Record<string, string | undefined>): ProducerConfig {
-  const config = parseEnv(producerEnv, env);
-  checkDelays(config);
-  return config;
+  return finish(parseEnv(producerEnv, env));
 }
 
 /** Reads `.env` and the process environment. Throws ConfigError naming the variable. */
 export function loadProducerConfig(): ProducerConfig {
-  const config = loadEnv(producerEnv);
-  checkDelays(config);
-  return config;
+  return finish(loadEnv(producerEnv));
 }
 
-function checkDelays(config: ProducerConfig): void {
+function finish(parsed: ParsedConfig): ProducerConfig {
+  const { REST_WEIGHT_PER_MINUTE, SNAPSHOT_WEIGHT_PER_MINUTE, ...rest } = parsed;
+  const config = {
+    ...rest,
+    REST_WEIGHT_PER_MINUTE: REST_WEIGHT_PER_MINUTE ?? SNAPSHOT_WEIGHT_PER_MINUTE ?? DEFAULT_REST_WEIGHT_PER_MINUTE,
+  };
   if (config.RECONNECT_MAX_DELAY_MS < config.RECONNECT_MIN_DELAY_MS) {
     throw new ConfigError(
       `invalid configuration: RECONNECT_MAX_DELAY_MS="${config.RECONNECT_MAX_DELAY_MS}": must be >= RECONNECT_MIN_DELAY_MS (${config.RECONNECT_MIN_DELAY_MS})`,
     );
   }
+  return config;
 }

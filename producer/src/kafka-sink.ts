@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Kafka, { type DeliveryReport, type LibrdKafkaError } from 'node-rdkafka';
-import { RECEIVE_TIME_HEADER } from '@candleflow/common/binance-events';
+import { RECEIVE_TIME_HEADER, type REST_SOURCE, SOURCE_HEADER } from '@candleflow/common/binance-events';
 import type { Logger } from '@candleflow/common/logger';
 import type { ProducerMetrics } from './metrics.js';
 import { RateLimitedLog } from './rate-limited-log.js';
@@ -11,8 +11,12 @@ export interface OutgoingMessage {
   /** The symbol, so that each symbol's messages share a partition and keep their order. */
   key: string;
   value: string;
-  /** When the frame (or snapshot) was received, in ms. */
+  /** When the frame (or snapshot, or REST answer) was received, in ms. */
   receivedAt: number;
+  /** A trade's id, so that a trade Kafka did not take can be fetched again. */
+  tradeId?: number;
+  /** `rest` for trades fetched over REST to fill a hole: sent as Kafka header `source`. */
+  source?: typeof REST_SOURCE;
 }
 
 export interface KafkaSinkOptions {
@@ -25,6 +29,12 @@ export interface KafkaSinkOptions {
   metrics: Pick<ProducerMetrics, 'messagesOut' | 'deliveryFailures' | 'dropped' | 'receiveToAck'>;
   /** Called for every message Kafka reported as not delivered. */
   onDeliveryFailed?: (message: OutgoingMessage, reason: string) => void;
+  /**
+   * Told `true` when the queue reaches its high-water mark (60 % of `maxQueueMessages`),
+   * well before it drops anything, and `false` once it is back at the low-water mark
+   * (30 %): the producer stops and resumes reading its sockets.
+   */
+  onFlowChange?: (paused: boolean) => void;
   clientId?: string;
   /**
    * Kafka counts as unreachable when messages have waited this long without a single
@@ -35,6 +45,9 @@ export interface KafkaSinkOptions {
 }
 
 type Pressure = 'normal' | 'backlogged' | 'full';
+
+const HIGH_WATER = 0.6;
+const LOW_WATER = 0.3;
 
 /**
  * Kafka through node-rdkafka's idempotent producer: acks=all, at most 5 requests in
@@ -51,7 +64,12 @@ export class KafkaSink {
   /** Last acknowledgement, or when the queue last became non-empty. */
   private lastProgressAt = Date.now();
   private pressure: Pressure = 'normal';
-  private readonly roomWaiters: (() => void)[] = [];
+  /** A back-pressure line was written, and no "cleared" since. */
+  private backlogReported = false;
+  private pausedFlow = false;
+  private readonly highWater: number;
+  private readonly lowWater: number;
+  private readonly roomWaiters: { count: number; wake: () => void }[] = [];
   private readonly failureLog: RateLimitedLog;
   private readonly clientLog: RateLimitedLog;
 
@@ -59,6 +77,8 @@ export class KafkaSink {
     private readonly producer: Kafka.Producer,
     private readonly options: KafkaSinkOptions,
   ) {
+    this.highWater = Math.max(1, Math.floor(options.maxQueueMessages * HIGH_WATER));
+    this.lowWater = Math.floor(options.maxQueueMessages * LOW_WATER);
     this.failureLog = new RateLimitedLog(options.logger, 10_000);
     this.clientLog = new RateLimitedLog(options.logger, 30_000);
     producer.on('delivery-report', (error, report) => this.onDelivery(error, report));
@@ -111,10 +131,18 @@ export class KafkaSink {
       this.drop(message, `queue full (${this.inFlight} messages waiting for Kafka)`);
       return false;
     }
+    const headers: Kafka.MessageHeader[] = [{ [RECEIVE_TIME_HEADER]: String(message.receivedAt) }];
+    if (message.source !== undefined) headers.push({ [SOURCE_HEADER]: message.source });
     try {
-      this.producer.produce(message.topic, null, Buffer.from(message.value), message.key, message.receivedAt, message, [
-        { [RECEIVE_TIME_HEADER]: String(message.receivedAt) },
-      ]);
+      this.producer.produce(
+        message.topic,
+        null,
+        Buffer.from(message.value),
+        message.key,
+        message.receivedAt,
+        message,
+        headers,
+      );
     } catch (error) {
       this.drop(message, (error as LibrdKafkaError).message);
       return false;
@@ -122,6 +150,10 @@ export class KafkaSink {
     if (this.inFlight === 0) this.lastProgressAt = Date.now();
     this.inFlight++;
     this.updatePressure();
+    if (!this.pausedFlow && this.inFlight >= this.highWater) {
+      this.pausedFlow = true;
+      this.options.onFlowChange?.(true);
+    }
     return true;
   }
 
@@ -130,15 +162,22 @@ export class KafkaSink {
     return this.inFlight;
   }
 
+  /** Whether the queue passed its high-water mark and has not yet drained to its low-water mark. */
+  get flowPaused(): boolean {
+    return this.pausedFlow;
+  }
+
   /** Whether a broker connection is up (librdkafka's statistics) and Kafka acknowledges what waits. */
   get reachable(): boolean {
     return this.kafkaReachable;
   }
 
-  /** Resolves once the queue is below 80 % of its bound. */
-  waitForRoom(): Promise<void> {
-    if (this.hasRoom()) return Promise.resolve();
-    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  /** Resolves once `count` more messages fit below the high-water mark. */
+  waitForRoom(count = 0): Promise<void> {
+    // More than half the mark at once could never fit while the streams add theirs.
+    const needed = Math.min(count, Math.floor(this.highWater / 2));
+    if (this.hasRoom(needed)) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push({ count: needed, wake: resolve }));
   }
 
   /** Waits up to `timeoutMs` for outstanding messages, then disconnects. Returns how many were left unacknowledged. */
@@ -149,7 +188,7 @@ export class KafkaSink {
     while (this.inFlight > 0 && Date.now() < deadline) await sleep(10);
     const left = this.inFlight;
     await new Promise<void>((resolve) => this.producer.disconnect(() => resolve()));
-    for (const wake of this.roomWaiters.splice(0)) wake();
+    for (const waiter of this.roomWaiters.splice(0)) waiter.wake();
     return left;
   }
 
@@ -173,7 +212,23 @@ export class KafkaSink {
       this.options.metrics.receiveToAck.observe({ topic: message.topic }, (now - message.receivedAt) / 1000);
     }
     this.updatePressure();
-    if (this.roomWaiters.length > 0 && this.hasRoom()) for (const wake of this.roomWaiters.splice(0)) wake();
+    if (this.pausedFlow && this.inFlight <= this.lowWater) {
+      this.pausedFlow = false;
+      this.options.onFlowChange?.(false);
+    }
+    if (this.roomWaiters.length > 0) this.wakeRoomWaiters();
+  }
+
+  private wakeRoomWaiters(): void {
+    for (let i = 0; i < this.roomWaiters.length;) {
+      const waiter = this.roomWaiters[i] as { count: number; wake: () => void };
+      if (this.hasRoom(waiter.count)) {
+        this.roomWaiters.splice(i, 1);
+        waiter.wake();
+      } else {
+        i++;
+      }
+    }
   }
 
   private drop(message: OutgoingMessage, reason: string): void {
@@ -185,8 +240,8 @@ export class KafkaSink {
     );
   }
 
-  private hasRoom(): boolean {
-    return this.inFlight < this.options.maxQueueMessages * 0.8;
+  private hasRoom(count: number): boolean {
+    return this.inFlight + count < this.highWater;
   }
 
   private updatePressure(): void {
@@ -196,11 +251,18 @@ export class KafkaSink {
     const previous = this.pressure;
     this.pressure = next;
     const fields = { queued: this.inFlight, limit, kafkaReachable: this.kafkaReachable };
-    if (next === 'full')
+    if (next === 'full') {
       this.options.logger.error(fields, 'Kafka queue full: new messages are dropped until Kafka catches up');
-    else if (next === 'backlogged' && previous === 'normal')
-      this.options.logger.warn(fields, 'Kafka back-pressure: messages are piling up');
-    else if (next === 'normal') this.options.logger.info(fields, 'Kafka back-pressure cleared');
+      this.backlogReported = true;
+    } else if (next === 'backlogged' && previous === 'normal') {
+      // Reading pauses and resumes around this level, possibly many times a second.
+      if (this.failureLog.warn('backlogged', fields, 'Kafka back-pressure: messages are piling up')) {
+        this.backlogReported = true;
+      }
+    } else if (next === 'normal' && this.backlogReported) {
+      this.backlogReported = false;
+      this.options.logger.info(fields, 'Kafka back-pressure cleared');
+    }
   }
 
   private onStats(json: string): void {

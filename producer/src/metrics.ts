@@ -17,7 +17,22 @@ export interface ProducerMetrics {
   connectionsUp: Gauge;
   kafkaReachable: Gauge;
   receiveToAck: Histogram<'topic'>;
+  tradesSkipped: Counter;
+  tradesRepaired: Counter;
+  tradesUnrepairable: Counter;
+  repairPendingTrades: Gauge;
+  repairPendingSymbols: Gauge;
+  restRequests: Counter<'endpoint' | 'result'>;
+  serverShutdowns: Counter;
+  readingPaused: Gauge;
+  readingPauses: Counter;
 }
+
+/** Binance REST endpoints the producer calls, and how a call can end. */
+export const REST_ENDPOINTS = ['depth', 'historicalTrades', 'aggTrades'] as const;
+export type RestEndpoint = (typeof REST_ENDPOINTS)[number];
+export const REST_RESULTS = ['ok', 'rate-limited', 'failed', 'bad-answer'] as const;
+export type RestResult = (typeof REST_RESULTS)[number];
 
 /**
  * Registers the producer's metrics. Known label values start at 0, so that a series
@@ -106,6 +121,52 @@ export function createProducerMetrics(registry: Registry, topics: string[] = [])
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),
+    tradesSkipped: new Counter({
+      name: 'producer_trades_skipped_total',
+      help: 'Streamed trades at or below the last published id of their symbol (published already), not sent again',
+      registers,
+    }),
+    tradesRepaired: new Counter({
+      name: 'producer_trades_repaired_total',
+      help: 'Missed trades fetched over REST and sent to the trades topic (header source=rest)',
+      registers,
+    }),
+    tradesUnrepairable: new Counter({
+      name: 'producer_trades_unrepairable_total',
+      help: 'Missed trade ids given up: past REPAIR_MAX_TRADES_PER_SYMBOL, or no longer served by the exchange',
+      registers,
+    }),
+    repairPendingTrades: new Gauge({
+      name: 'producer_repair_pending_trades',
+      help: 'Missed trade ids waiting to be fetched over REST',
+      registers,
+    }),
+    repairPendingSymbols: new Gauge({
+      name: 'producer_repair_pending_symbols',
+      help: 'Symbols with missed trades (or a backfill) waiting to be fetched over REST',
+      registers,
+    }),
+    restRequests: new Counter({
+      name: 'producer_rest_requests_total',
+      help: 'Binance REST requests, per endpoint (depth, historicalTrades, aggTrades) and result (ok, rate-limited, failed, bad-answer)',
+      labelNames: ['endpoint', 'result'],
+      registers,
+    }),
+    serverShutdowns: new Counter({
+      name: 'producer_server_shutdowns_total',
+      help: 'serverShutdown events received; each renews its connection without a gap',
+      registers,
+    }),
+    readingPaused: new Gauge({
+      name: 'producer_reading_paused',
+      help: '1 while the WebSocket streams are not read because the Kafka queue is above its high-water mark',
+      registers,
+    }),
+    readingPauses: new Counter({
+      name: 'producer_reading_pauses_total',
+      help: 'Times reading the WebSocket streams paused for the Kafka queue to drain',
+      registers,
+    }),
   };
   for (const stream of ['trade', 'depth']) {
     metrics.messagesIn.inc({ stream }, 0);
@@ -114,6 +175,9 @@ export function createProducerMetrics(registry: Registry, topics: string[] = [])
   for (const reason of ['gap', 'reconnect', 'publish-failed']) metrics.resyncs.inc({ reason }, 0);
   for (const result of ['published', 'discarded']) metrics.snapshots.inc({ result }, 0);
   for (const kind of MALFORMED_KINDS) metrics.malformedFrames.inc({ kind }, 0);
+  for (const endpoint of REST_ENDPOINTS) {
+    for (const result of REST_RESULTS) metrics.restRequests.inc({ endpoint, result }, 0);
+  }
   for (const topic of topics) {
     metrics.messagesOut.inc({ topic }, 0);
     metrics.deliveryFailures.inc({ topic }, 0);

@@ -5,10 +5,12 @@
  * sequence keeps one promise: the published stream (a snapshot, then only diffs that
  * extend it) rebuilds the book exactly.
  *
- * Rules: buffer diffs; fetch a snapshot; drop diffs with `u <= lastUpdateId`; the first
- * applied diff has `U <= lastUpdateId + 1 <= u`; each next one has `U == previous u + 1`.
- * A gap, a reconnect or a diff that could not be published means a resync (new snapshot).
- * A snapshot older than the first buffered diff (`lastUpdateId + 1 < U`) is fetched again.
+ * Rules (Binance's procedure as revised in 2024-12 and 2025-11): buffer diffs; fetch a
+ * snapshot; if its `lastUpdateId` is below the first buffered `U`, fetch again; drop diffs
+ * with `u <= lastUpdateId`; then apply every diff whose `u` is above the local update id:
+ * it is a gap only when `U > local + 1`, so a diff that overlaps the book
+ * (`U <= local + 1 <= u`) extends it, first or not. A gap, a reconnect or a diff that
+ * could not be published means a resync (new snapshot).
  */
 
 export interface SequencedDiff {
@@ -48,7 +50,7 @@ export class OrderBookSync<D extends SequencedDiff, S extends SequencedSnapshot>
   private snapshotRequested = false;
   /** Final update id of the published book (snapshot or last diff), when synced. */
   private lastUpdateId = 0;
-  /** Whether a diff has been applied on top of the current snapshot. */
+  /** Whether a diff has been applied on top of the current snapshot (a covered diff is then a duplicate, not stale). */
   private bridged = false;
 
   /** `maxBuffered` bounds memory while a snapshot is slow to come; the oldest diffs go first. */
@@ -78,7 +80,7 @@ export class OrderBookSync<D extends SequencedDiff, S extends SequencedSnapshot>
     if (this.state !== 'waiting-for-snapshot' || first === undefined) {
       return [{ action: 'discard-snapshot', snapshot, reason: 'no-buffered-diffs' }];
     }
-    if (snapshot.lastUpdateId + 1 < first.firstUpdateId) {
+    if (snapshot.lastUpdateId < first.firstUpdateId) {
       const out: SyncDecision<D, S>[] = [{ action: 'discard-snapshot', snapshot, reason: 'older-than-diffs' }];
       this.requestSnapshot(out);
       return out;
@@ -118,8 +120,7 @@ export class OrderBookSync<D extends SequencedDiff, S extends SequencedSnapshot>
       return [{ action: 'drop', diff, reason: this.bridged ? 'duplicate' : 'stale' }];
     }
     const next = this.lastUpdateId + 1;
-    const fits = this.bridged ? diff.firstUpdateId === next : diff.firstUpdateId <= next;
-    if (fits) {
+    if (diff.firstUpdateId <= next) {
       this.lastUpdateId = diff.finalUpdateId;
       this.bridged = true;
       return [{ action: 'publish-diff', diff }];

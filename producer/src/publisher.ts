@@ -1,11 +1,12 @@
 import type { Logger } from '@candleflow/common/logger';
-import type { DepthDiffMessage } from './binance-frames.js';
+import type { DepthDiffMessage, TradeMessage } from './binance-frames.js';
 import type { StreamEvent } from './binance-stream.js';
 import type { OutgoingMessage } from './kafka-sink.js';
 import type { ProducerMetrics } from './metrics.js';
 import { OrderBookSync, type SyncDecision } from './orderbook-sync.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import type { DepthSnapshot } from './snapshot-fetcher.js';
+import type { IdRange, TradeContinuity } from './trade-continuity.js';
 
 /** Where messages go; KafkaSink in production. */
 export interface MessageSink {
@@ -19,10 +20,19 @@ export interface SnapshotSource {
   fetch(symbol: string): Promise<DepthSnapshot>;
 }
 
+/** Where missed trades go to be fetched over REST; TradeRepairer in production. */
+export interface TradeRepair {
+  addHole(symbol: string, range: IdRange): void;
+  addBackfill(symbol: string, sinceMs: number, beforeId: number): void;
+}
+
 export interface PublisherOptions {
   topics: { trades: string; depth: string };
   sink: MessageSink;
   snapshots: SnapshotSource;
+  /** Each symbol's last published trade id, started from the topic's tail. */
+  continuity: TradeContinuity;
+  repair: TradeRepair;
   metrics: ProducerMetrics;
   logger: Logger;
 }
@@ -31,13 +41,13 @@ type TimedDiff = DepthDiffMessage & { receivedAt: number };
 type Decision = SyncDecision<TimedDiff, DepthSnapshot>;
 
 /**
- * Routes stream events to Kafka: trades straight to the trades topic; depth diffs
- * through each symbol's OrderBookSync, carrying out its decisions (fetch snapshots,
- * publish the snapshot event, then only the diffs that extend it).
+ * Routes stream events to Kafka: trades to the trades topic, each id once (a jump in
+ * ids, or a trade Kafka could not take, goes to the REST repair); depth diffs through
+ * each symbol's OrderBookSync, carrying out its decisions (fetch snapshots, publish the
+ * snapshot event, then only the diffs that extend it).
  */
 export class Publisher {
   private readonly syncs = new Map<string, OrderBookSync<TimedDiff, DepthSnapshot>>();
-  private readonly lastTradeId = new Map<string, number>();
   private readonly malformedLog: RateLimitedLog;
   private readonly resyncLog: RateLimitedLog;
   private stopped = false;
@@ -59,15 +69,7 @@ export class Publisher {
         const { message, receivedAt } = event;
         metrics.messagesIn.inc({ stream: message.kind });
         if (message.kind === 'trade') {
-          const last = this.lastTradeId.get(message.symbol);
-          if (last !== undefined && message.tradeId > last + 1) metrics.gaps.inc({ stream: 'trade' });
-          this.lastTradeId.set(message.symbol, message.tradeId);
-          this.options.sink.send({
-            topic: this.options.topics.trades,
-            key: message.symbol,
-            value: message.raw,
-            receivedAt,
-          });
+          this.publishTrade(message, receivedAt);
         } else {
           this.apply(message.symbol, this.syncFor(message.symbol).onDiff({ ...message, receivedAt }));
         }
@@ -88,11 +90,18 @@ export class Publisher {
       case 'renewed':
         metrics.renewals.inc();
         return;
+      case 'server-shutdown':
+        metrics.serverShutdowns.inc();
+        return;
     }
   }
 
-  /** Kafka gave up on a message: a lost depth message leaves a hole in the published book. */
+  /** Kafka gave up on a message: a lost trade is repaired, a lost depth message resyncs its book. */
   onDeliveryFailed(message: OutgoingMessage, reason: string): void {
+    if (message.topic === this.options.topics.trades && message.tradeId !== undefined) {
+      this.options.repair.addHole(message.key, { from: message.tradeId, to: message.tradeId });
+      return;
+    }
     if (message.topic !== this.options.topics.depth) return;
     this.apply(message.key, this.syncFor(message.key).onPublishFailed(`delivery failed: ${reason}`));
   }
@@ -100,6 +109,24 @@ export class Publisher {
   /** No more snapshot requests are started. */
   stop(): void {
     this.stopped = true;
+  }
+
+  private publishTrade(message: TradeMessage, receivedAt: number): void {
+    const { continuity, repair, metrics, sink, topics } = this.options;
+    const { symbol, tradeId } = message;
+    const verdict = continuity.onStreamTrade(symbol, tradeId);
+    if (verdict.action === 'skip') {
+      metrics.tradesSkipped.inc();
+      return;
+    }
+    if (verdict.hole !== undefined) {
+      metrics.gaps.inc({ stream: 'trade' });
+      repair.addHole(symbol, verdict.hole);
+    }
+    if (verdict.backfill !== undefined) repair.addBackfill(symbol, verdict.backfill.sinceMs, tradeId);
+    const sent = sink.send({ topic: topics.trades, key: symbol, value: message.raw, receivedAt, tradeId });
+    // Dropped (queue full): the id is a hole like any other.
+    if (!sent) repair.addHole(symbol, { from: tradeId, to: tradeId });
   }
 
   private syncFor(symbol: string): OrderBookSync<TimedDiff, DepthSnapshot> {

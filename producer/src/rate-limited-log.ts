@@ -13,15 +13,17 @@ export class RateLimitedLog {
     private readonly now: () => number = Date.now,
   ) {}
 
-  warn(key: string, fields: Record<string, unknown>, message: string): void {
+  /** True when the line was written, false when it was counted as suppressed. */
+  warn(key: string, fields: Record<string, unknown>, message: string): boolean {
     const now = this.now();
     const entry = this.last.get(key);
     if (entry !== undefined && now - entry.at < this.intervalMs) {
       entry.suppressed++;
-      return;
+      return false;
     }
     const suppressed = entry?.suppressed ?? 0;
     this.last.set(key, { at: now, suppressed: 0 });
     this.logger.warn(suppressed > 0 ? { ...fields, suppressedSinceLast: suppressed } : fields, message);
+    return true;
   }
 }

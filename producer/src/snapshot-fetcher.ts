@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { depthSnapshotBodySchema, describeZodError, type PriceLevel } from '@candleflow/common/binance-events';
+import { depthSnapshotBodySchema, type PriceLevel } from '@candleflow/common/binance-events';
 import type { Logger } from '@candleflow/common/logger';
 import { backoffDelay, type BackoffOptions } from '@candleflow/common/retry';
-import { RequestWeightBudget } from './request-weight-budget.js';
+import type { BinanceRest } from './binance-rest.js';
+import { snapshotWeight, type RequestWeightBudget } from './request-weight-budget.js';
 
 export interface DepthSnapshot {
   symbol: string;
@@ -14,36 +15,39 @@ export interface DepthSnapshot {
 }
 
 export interface SnapshotFetcherOptions {
-  /** `BINANCE_REST_URL`. */
-  restUrl: string;
+  rest: BinanceRest;
+  /** The request-weight budget snapshots share with trade repairs (and take first). */
+  budget: RequestWeightBudget;
+  /** Levels per side (`SNAPSHOT_DEPTH`); the request's weight follows from it. */
+  depth: number;
   /** Snapshot requests in flight at once. */
   concurrency: number;
-  /** Request weight to spend per minute at most. */
-  weightPerMinute: number;
   backoff: BackoffOptions;
   logger: Logger;
-  requestTimeoutMs?: number;
+  /** Told when no snapshot waits for request weight any more (repairs may go on). */
+  onNoneWaiting?: () => void;
 }
 
-/** Binance's weight for `GET /api/v3/depth` with `limit=1000`. */
-const DEPTH_1000_WEIGHT = 50;
-/** When a 429/418 comes without Retry-After. */
-const DEFAULT_RETRY_AFTER_S = 60;
-
 /**
- * Fetches `GET /api/v3/depth?symbol=X&limit=1000` snapshots, retrying until one
+ * Fetches `GET /api/v3/depth?symbol=X&limit=SNAPSHOT_DEPTH` snapshots, retrying until one
  * arrives (or the fetcher is closed), within Binance's request-weight rules: a bounded
- * number in flight, a weight budget per minute, and a pause for as long as a 429 or
- * 418 answer's Retry-After says.
+ * number in flight, the shared weight budget (429/418 pauses included, see BinanceRest).
+ * Snapshots come before trade repairs: while one waits for weight, repairs wait too.
  */
 export class SnapshotFetcher {
-  private readonly budget: RequestWeightBudget;
   private readonly abort = new AbortController();
   private readonly waiting: (() => void)[] = [];
+  private readonly weight: number;
   private active = 0;
+  private waitingForWeight = 0;
 
   constructor(private readonly options: SnapshotFetcherOptions) {
-    this.budget = new RequestWeightBudget(options.weightPerMinute);
+    this.weight = snapshotWeight(options.depth);
+  }
+
+  /** Snapshots waiting for request weight right now. */
+  get waitingForBudget(): number {
+    return this.waitingForWeight;
   }
 
   /** Resolves with a valid snapshot; rejects only when the fetcher is closed. */
@@ -52,8 +56,15 @@ export class SnapshotFetcher {
     try {
       for (let attempt = 1; ; attempt++) {
         await this.waitForBudget();
-        const result = await this.request(symbol);
-        if (result.ok) return result.snapshot;
+        const result = await this.options.rest.get(
+          'depth',
+          { symbol, limit: this.options.depth },
+          depthSnapshotBodySchema,
+        );
+        if (result.ok) {
+          const { lastUpdateId, bids, asks } = result.body;
+          return { symbol, lastUpdateId, bids, asks, receivedAt: result.receivedAt };
+        }
         const delay = result.retryAt !== undefined ? 0 : backoffDelay(attempt, this.options.backoff);
         this.options.logger.warn(
           { symbol, attempt },
@@ -71,63 +82,18 @@ export class SnapshotFetcher {
     for (const wake of this.waiting.splice(0)) wake();
   }
 
-  private async request(
-    symbol: string,
-  ): Promise<{ ok: true; snapshot: DepthSnapshot } | { ok: false; reason: string; retryAt?: number }> {
-    const url = `${this.options.restUrl.replace(/\/+$/, '')}/api/v3/depth?symbol=${encodeURIComponent(symbol)}&limit=1000`;
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000)]),
-      });
-    } catch (error) {
-      this.abort.signal.throwIfAborted();
-      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      return { ok: false, reason: `cannot reach BINANCE_REST_URL=${this.options.restUrl}: ${String(error)}${cause}` };
-    }
-    const now = Date.now();
-    const used = Number(response.headers.get('x-mbx-used-weight-1m'));
-    if (Number.isFinite(used) && used > 0) this.budget.observeUsed(used, now);
-    if (response.status === 429 || response.status === 418) {
-      await response.body?.cancel();
-      const retryAfter = Number(response.headers.get('retry-after'));
-      const seconds = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : DEFAULT_RETRY_AFTER_S;
-      const retryAt = now + seconds * 1000;
-      this.budget.block(retryAt);
-      return {
-        ok: false,
-        reason: `HTTP ${response.status} (request weight exceeded), pausing snapshots for ${seconds}s`,
-        retryAt,
-      };
-    }
-    const text = await response.text().catch((error: unknown) => `(unreadable body: ${String(error)})`);
-    if (!response.ok) return { ok: false, reason: `HTTP ${response.status}: ${text.slice(0, 200)}` };
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return { ok: false, reason: `answer is not JSON: ${text.slice(0, 200)}` };
-    }
-    const body = depthSnapshotBodySchema.safeParse(json);
-    if (!body.success) return { ok: false, reason: `unexpected answer: ${describeZodError(body.error)}` };
-    return {
-      ok: true,
-      snapshot: {
-        symbol,
-        lastUpdateId: body.data.lastUpdateId,
-        bids: body.data.bids,
-        asks: body.data.asks,
-        receivedAt: now,
-      },
-    };
-  }
-
   private async waitForBudget(): Promise<void> {
-    for (;;) {
-      this.abort.signal.throwIfAborted();
-      const wait = this.budget.take(DEPTH_1000_WEIGHT, Date.now());
-      if (wait === 0) return;
-      await sleep(wait, undefined, { signal: this.abort.signal });
+    this.waitingForWeight++;
+    try {
+      for (;;) {
+        this.abort.signal.throwIfAborted();
+        const wait = this.options.budget.take(this.weight, Date.now());
+        if (wait === 0) return;
+        await sleep(wait, undefined, { signal: this.abort.signal });
+      }
+    } finally {
+      this.waitingForWeight--;
+      if (this.waitingForWeight === 0) this.options.onNoneWaiting?.();
     }
   }
 

@@ -32,15 +32,31 @@ describe('parseFrame', () => {
   test('a frame laid out differently still yields data that parses to the same value', () => {
     const text = `{ "data": ${depth}, "stream": "compusdt@depth@100ms" }`;
     const result = parseFrame(text);
-    assert.ok(result.ok);
+    assert.ok(result.ok && result.message.kind === 'depth');
     assert.deepEqual(JSON.parse(result.message.raw), JSON.parse(depth));
   });
 
   test('extra members in the frame do not leak into the data text', () => {
     const result = parseFrame(`{"stream":"omgbusd@trade","data":${trade},"extra":1}`);
-    assert.ok(result.ok);
+    assert.ok(result.ok && result.message.kind === 'trade');
     assert.equal(result.message.raw, JSON.stringify(JSON.parse(trade)));
   });
+
+  test('a trade without the b/a order ids Binance removed in 2024-06 is valid', () => {
+    assert.equal(parseFrame(`{"stream":"omgbusd@trade","data":${trade}}`).ok, true);
+    assert.doesNotMatch(trade, /"[ab]":/);
+  });
+
+  const shutdowns: [string, string][] = [
+    ['bare', '{"e":"serverShutdown","E":1746671400000}'],
+    ['wrapped in a combined frame', '{"stream":"serverShutdown","data":{"e":"serverShutdown","E":1746671400000}}'],
+    ["on a market stream's name", '{"stream":"btcusdt@trade","data":{"e":"serverShutdown","E":1746671400000}}'],
+  ];
+  for (const [how, text] of shutdowns) {
+    test(`a serverShutdown event, ${how}, is recognised`, () => {
+      assert.deepEqual(parseFrame(text), { ok: true, message: { kind: 'server-shutdown' } });
+    });
+  }
 
   const malformed: [string, string, string][] = [
     ['not JSON', '{"stream":"omgbusd@trade","data":{', 'not-json'],

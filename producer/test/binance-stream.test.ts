@@ -165,3 +165,66 @@ test('a refused handshake names the HTTP status', async (t) => {
   await waitUntil('a warning', () => s.logs.some((l) => l.level === 40));
   assert.match(s.logs.find((l) => l.level === 40)?.msg ?? '', /: HTTP 451 Unavailable For Legal Reasons; retrying in/);
 });
+
+test('serverShutdown: the connection is renewed at once, without a gap or a reconnect', async (t) => {
+  let next = 1;
+  const exchange = await fakeExchange(0, (socket) => {
+    // Each connection sends the current trades; the first announces its shutdown after 3.
+    const first = exchange.sockets.length === 1;
+    const timer = setInterval(() => {
+      if (socket.readyState !== socket.OPEN) return clearInterval(timer);
+      socket.send(trade(next++));
+      if (first && next === 4) socket.send('{"e":"serverShutdown","E":1}');
+    }, 20);
+  });
+  t.after(() => exchange.close());
+  const s = openStream(exchange.url);
+  t.after(() => s.close());
+  await waitUntil('a second connection', () => exchange.sockets.length === 2);
+  await waitUntil('the renewal', () => s.events.some((e) => e.type === 'renewed'));
+  // The old server goes away after the handover.
+  exchange.sockets[0]?.terminate();
+  const seen = (): number[] =>
+    s.events.flatMap((e) => (e.type === 'message' && e.message.kind === 'trade' ? [e.message.tradeId] : []));
+  await waitUntil('trades after the handover', () => seen().length >= 20);
+  assert.deepEqual(
+    seen(),
+    Array.from({ length: seen().length }, (_, i) => i + 1),
+    'every trade once, in order',
+  );
+  assert.deepEqual(
+    s.events.filter((e) => e.type !== 'message').map((e) => e.type),
+    ['server-shutdown', 'renewed'],
+  );
+  assert.ok(s.logs.some((l) => l.msg === 'the exchange announced a server shutdown; renewing the connection now'));
+});
+
+test('paused: the socket is not read (and not declared idle) until resumed; nothing is lost', async (t) => {
+  let next = 1;
+  const exchange = await fakeExchange(0, (socket) => {
+    const timer = setInterval(() => {
+      if (socket.readyState !== socket.OPEN) return clearInterval(timer);
+      socket.send(trade(next++));
+    }, 10);
+  });
+  t.after(() => exchange.close());
+  const s = openStream(exchange.url, { idleTimeoutMs: 200 });
+  t.after(() => s.close());
+  const count = (): number => s.events.filter((e) => e.type === 'message').length;
+  await waitUntil('trades flowing', () => count() >= 5);
+  s.stream.pause();
+  const sentAtPause = next;
+  // A few frames already read may still come; then nothing, for longer than the idle timeout.
+  await waitUntil('the exchange sending on', () => next >= sentAtPause + 40);
+  const whilePaused = count();
+  await waitUntil('more sent while paused', () => next >= sentAtPause + 80);
+  assert.equal(count(), whilePaused, 'nothing read while paused');
+  assert.ok(whilePaused < sentAtPause + 5, `${whilePaused} read, ${sentAtPause} sent at the pause`);
+  s.stream.resume();
+  await waitUntil('everything sent while paused', () => count() >= sentAtPause + 80);
+  assert.equal(exchange.sockets.length, 1, 'the connection was kept');
+  assert.deepEqual(
+    s.events.flatMap((e) => (e.type === 'message' && e.message.kind === 'trade' ? [e.message.tradeId] : [])),
+    Array.from({ length: count() }, (_, i) => i + 1),
+  );
+});

@@ -17,6 +17,27 @@ describe('producer configuration', () => {
     assert.equal(config.MAX_STREAMS_PER_CONNECTION, 1024);
     assert.equal(config.STREAM_IDLE_TIMEOUT_MS, 30_000);
     assert.equal(config.MAX_QUEUE_MESSAGES, 100_000);
+    assert.equal(config.REST_WEIGHT_PER_MINUTE, 3000);
+    assert.equal(config.SNAPSHOT_DEPTH, 1000);
+    assert.equal(config.REPAIR_MAX_TRADES_PER_SYMBOL, 2_000_000);
+    assert.equal(config.BACKFILL_MINUTES, 15);
+    assert.equal(config.RESTART_SCAN_MAX_MESSAGES, 1_000_000);
+  });
+
+  test('REST_WEIGHT_PER_MINUTE: the former SNAPSHOT_WEIGHT_PER_MINUTE still counts when it is not set', () => {
+    assert.equal(parseProducerConfig({ SNAPSHOT_WEIGHT_PER_MINUTE: '1200' }).REST_WEIGHT_PER_MINUTE, 1200);
+    assert.equal(
+      parseProducerConfig({ SNAPSHOT_WEIGHT_PER_MINUTE: '1200', REST_WEIGHT_PER_MINUTE: '4000' })
+        .REST_WEIGHT_PER_MINUTE,
+      4000,
+    );
+    assert.equal('SNAPSHOT_WEIGHT_PER_MINUTE' in parseProducerConfig({ SNAPSHOT_WEIGHT_PER_MINUTE: '1' }), false);
+  });
+
+  test('BACKFILL_MINUTES and REPAIR_MAX_TRADES_PER_SYMBOL may be 0 (no history, no repair)', () => {
+    const config = parseProducerConfig({ BACKFILL_MINUTES: '0', REPAIR_MAX_TRADES_PER_SYMBOL: '0' });
+    assert.equal(config.BACKFILL_MINUTES, 0);
+    assert.equal(config.REPAIR_MAX_TRADES_PER_SYMBOL, 0);
   });
 
   test('SYMBOLS: a list is upper-cased and de-duplicated; top:N is understood', () => {
@@ -37,6 +58,10 @@ describe('producer configuration', () => {
     [{ MAX_QUEUE_MESSAGES: '-1' }, /MAX_QUEUE_MESSAGES="-1"/],
     [{ MAX_STREAMS_PER_CONNECTION: '2000' }, /MAX_STREAMS_PER_CONNECTION="2000"/],
     [{ STREAM_IDLE_TIMEOUT_MS: 'soon' }, /STREAM_IDLE_TIMEOUT_MS="soon"/],
+    [{ SNAPSHOT_DEPTH: '300' }, /SNAPSHOT_DEPTH="300": expected one of 5, 10, 20, 50, 100, 500, 1000, 5000/],
+    [{ REST_WEIGHT_PER_MINUTE: '0' }, /REST_WEIGHT_PER_MINUTE="0"/],
+    [{ BACKFILL_MINUTES: '-5' }, /BACKFILL_MINUTES="-5"/],
+    [{ RESTART_SCAN_MAX_MESSAGES: '0' }, /RESTART_SCAN_MAX_MESSAGES="0"/],
     [
       { RECONNECT_MIN_DELAY_MS: '5000', RECONNECT_MAX_DELAY_MS: '1000' },
       /RECONNECT_MAX_DELAY_MS="1000": must be >= RECONNECT_MIN_DELAY_MS/,

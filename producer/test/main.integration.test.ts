@@ -1,32 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { test } from 'node:test';
 import { startSimulator } from '@candleflow/binance-sim/simulator';
-import { findProjectRoot } from '@candleflow/common/env';
 import { testKafkaBrokers, uniqueName, waitUntil } from '@candleflow/common/testing';
 import { freePort } from '@candleflow/common/free-port';
-import { TopicReader, deleteTopics } from './support/harness.js';
-
-const root = findProjectRoot();
-
-/** `npm run producer`, without npm in between, so that signals reach the producer itself. */
-function runProducer(env: Record<string, string>) {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', path.join('producer', 'src', 'main.ts')],
-    {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const out = { stdout: '', stderr: '' };
-  child.stdout.on('data', (chunk: Buffer) => (out.stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (out.stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, out, exited };
-}
+import { TopicReader, deleteTopics, runProducer } from './support/harness.js';
 
 test('a bad variable stops the producer with one line naming it, and exit code 2', async () => {
   const run = runProducer({ SYMBOLS: 'BTCUSDT,ETH/USDT', KAFKA_BROKERS: testKafkaBrokers.join(',') });

@@ -132,22 +132,47 @@ describe('OrderBookSync', () => {
     assert.deepEqual(brief(sync.onDiff(diff(10, 10))), ['publish-diff 10-10']);
   });
 
-  test('a diff that overlaps the published one without continuing it is a gap', () => {
+  test('an overlapping diff after the first extends the book (U <= local + 1 <= u), it is no gap', () => {
     const sync = new OrderBookSync<Diff, Snap>();
     sync.onDiff(diff(1, 5));
     sync.onSnapshot(snap(5));
     sync.onDiff(diff(6, 10));
-    assert.deepEqual(brief(sync.onDiff(diff(8, 12))), ['resync gap', 'buffer 8-12', 'request-snapshot']);
+    assert.deepEqual(brief(sync.onDiff(diff(8, 12))), ['publish-diff 8-12']);
+    assert.deepEqual(brief(sync.onDiff(diff(13, 13))), ['publish-diff 13-13']);
+    assert.deepEqual(brief(sync.onDiff(diff(11, 14))), ['publish-diff 11-14']);
+    assert.equal(sync.publishedUpdateId, 14);
+    assert.deepEqual(brief(sync.onDiff(diff(16, 17))), ['resync gap', 'buffer 16-17', 'request-snapshot']);
   });
 
-  test('stale snapshot (older than the first buffered diff) is discarded and fetched again', () => {
+  test('overlapping diffs applied on the real book give the book the update ids say', () => {
+    // Binance may send U..u ranges that overlap: each level carries its latest quantity, so
+    // applying the overlap again sets the same values.
+    const sync = new OrderBookSync<Diff, Snap>();
+    const book = new OrderBook('BTCUSDT');
+    const apply = (decisions: SyncDecision<Diff, Snap>[]): void => {
+      for (const d of decisions) {
+        if (d.action === 'publish-snapshot')
+          book.loadSnapshot(d.snapshot.lastUpdateId, d.snapshot.bids, d.snapshot.asks);
+        if (d.action === 'publish-diff') book.applyDiff(d.diff.finalUpdateId, d.diff.bids, d.diff.asks);
+      }
+    };
+    apply(sync.onDiff(diff(1, 2, [['100', '1']])));
+    apply(sync.onSnapshot(snap(2, [['100', '1']], [['101', '1']])));
+    apply(sync.onDiff(diff(3, 5, [['100', '2']], [['101', '0']])));
+    apply(sync.onDiff(diff(4, 7, [['100', '2']], [['102', '3']])));
+    assert.deepEqual(book.levels(), { bids: [['100', '2']], asks: [['102', '3']] });
+    assert.equal(book.lastUpdateId, 7);
+  });
+
+  test('a snapshot below the first buffered U is discarded and fetched again, also when it ends right before U', () => {
     const sync = new OrderBookSync<Diff, Snap>();
     sync.onDiff(diff(50, 55));
     assert.deepEqual(brief(sync.onSnapshot(snap(40))), ['discard-snapshot 40 older-than-diffs', 'request-snapshot']);
     assert.equal(sync.synced, false);
     sync.onDiff(diff(56, 60));
-    assert.deepEqual(brief(sync.onSnapshot(snap(49))), [
-      'publish-snapshot 49',
+    assert.deepEqual(brief(sync.onSnapshot(snap(49))), ['discard-snapshot 49 older-than-diffs', 'request-snapshot']);
+    assert.deepEqual(brief(sync.onSnapshot(snap(50))), [
+      'publish-snapshot 50',
       'publish-diff 50-55',
       'publish-diff 56-60',
     ]);
@@ -221,7 +246,8 @@ describe('OrderBookSync', () => {
     sync.onDiff(diff(2, 2));
     assert.deepEqual(brief(sync.onDiff(diff(3, 3))), ['drop 1-1 overflow', 'buffer 3-3']);
     assert.deepEqual(brief(sync.onSnapshot(snap(0))), ['discard-snapshot 0 older-than-diffs', 'request-snapshot']);
-    assert.deepEqual(brief(sync.onSnapshot(snap(1))), ['publish-snapshot 1', 'publish-diff 2-2', 'publish-diff 3-3']);
+    assert.deepEqual(brief(sync.onSnapshot(snap(1))), ['discard-snapshot 1 older-than-diffs', 'request-snapshot']);
+    assert.deepEqual(brief(sync.onSnapshot(snap(2))), ['publish-snapshot 2', 'drop 2-2 stale', 'publish-diff 3-3']);
   });
 
   test('a Binance-like recorded sequence rebuilds the true book from the published decisions', () => {

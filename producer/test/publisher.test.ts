@@ -7,8 +7,9 @@ import { parseFrame } from '../src/binance-frames.js';
 import type { StreamEvent } from '../src/binance-stream.js';
 import type { OutgoingMessage } from '../src/kafka-sink.js';
 import { createProducerMetrics } from '../src/metrics.js';
-import { Publisher, type MessageSink, type SnapshotSource } from '../src/publisher.js';
+import { Publisher, type MessageSink, type SnapshotSource, type TradeRepair } from '../src/publisher.js';
 import type { DepthSnapshot } from '../src/snapshot-fetcher.js';
+import { TradeContinuity, type IdRange } from '../src/trade-continuity.js';
 import { captureLogger } from './support/harness.js';
 
 const topics = { trades: 'trades', depth: 'depth' };
@@ -41,13 +42,26 @@ class ManualSnapshots implements SnapshotSource {
   }
 }
 
+/** What the publisher handed to the repair, in order. */
+class RecordingRepair implements TradeRepair {
+  readonly calls: string[] = [];
+  addHole(symbol: string, range: IdRange): void {
+    this.calls.push(`hole ${symbol} ${range.from}-${range.to}`);
+  }
+  addBackfill(symbol: string, sinceMs: number, beforeId: number): void {
+    this.calls.push(`backfill ${symbol} since ${sinceMs} before ${beforeId}`);
+  }
+}
+
 function setup() {
   const sink = new MemorySink();
   const snapshots = new ManualSnapshots();
   const registry = new Registry();
   const metrics = createProducerMetrics(registry);
   const { logger, lines } = captureLogger();
-  const publisher = new Publisher({ topics, sink, snapshots, metrics, logger });
+  const continuity = new TradeContinuity();
+  const repair = new RecordingRepair();
+  const publisher = new Publisher({ topics, sink, snapshots, continuity, repair, metrics, logger });
   const value = async (name: string, labels: Record<string, string> = {}): Promise<number> => {
     const { values } = await (
       registry.getSingleMetric(name) as NonNullable<ReturnType<Registry['getSingleMetric']>>
@@ -56,12 +70,13 @@ function setup() {
       .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
       .reduce((n, v) => n + v.value, 0);
   };
-  return { sink, snapshots, publisher, logs: lines, value };
+  return { sink, snapshots, publisher, continuity, repair, logs: lines, value };
 }
 
 function frame(text: string, receivedAt = 1000): StreamEvent {
   const parsed = parseFrame(text);
   if (!parsed.ok) return { type: 'malformed', kind: parsed.kind, reason: parsed.reason, stream: parsed.stream };
+  if (parsed.message.kind === 'server-shutdown') return { type: 'server-shutdown', symbols: ['BTCUSDT'] };
   return { type: 'message', message: parsed.message, receivedAt };
 }
 
@@ -80,6 +95,7 @@ test('trades go to the trades topic as received, keyed by symbol, with the recei
       key: 'BTCUSDT',
       value: '{"e":"trade","E":1,"s":"BTCUSDT","t":5,"p":"1.5","q":"2","T":1,"m":true}',
       receivedAt: 1234,
+      tradeId: 5,
     },
   ]);
 });
@@ -175,10 +191,69 @@ test('a reconnect resyncs every symbol of the connection; a failed depth deliver
   assert.equal(await value('producer_resyncs_total'), 2);
 });
 
-test('a trade id that skips ahead counts as a trade gap', async () => {
-  const { publisher, value } = setup();
+test('a trade id that skips ahead counts as a trade gap and sends the missed ids to the repair', async () => {
+  const { publisher, sink, repair, value } = setup();
   publisher.handle(frame(tradeFrame(1)));
   publisher.handle(frame(tradeFrame(2)));
   publisher.handle(frame(tradeFrame(5)));
   assert.equal(await value('producer_sequence_gaps_total', { stream: 'trade' }), 1);
+  assert.deepEqual(repair.calls, ['hole BTCUSDT 3-4']);
+  assert.deepEqual(
+    sink.messages.map((m) => m.tradeId),
+    [1, 2, 5],
+  );
+});
+
+test('a trade at or below the last published id is skipped and counted, never sent twice', async () => {
+  const { publisher, sink, continuity, repair, value } = setup();
+  continuity.start('BTCUSDT', { kind: 'after', lastId: 10 });
+  publisher.handle(frame(tradeFrame(9)));
+  publisher.handle(frame(tradeFrame(10)));
+  publisher.handle(frame(tradeFrame(11)));
+  publisher.handle(frame(tradeFrame(11)));
+  assert.deepEqual(
+    sink.messages.map((m) => m.tradeId),
+    [11],
+  );
+  assert.equal(await value('producer_trades_skipped_total'), 3);
+  assert.equal(await value('producer_messages_in_total', { stream: 'trade' }), 4);
+  assert.deepEqual(repair.calls, []);
+});
+
+test('restart: the first streamed trade past the topic tail sends the ids in between to the repair', () => {
+  const { publisher, continuity, repair } = setup();
+  continuity.start('BTCUSDT', { kind: 'after', lastId: 10 });
+  publisher.handle(frame(tradeFrame(500)));
+  assert.deepEqual(repair.calls, ['hole BTCUSDT 11-499']);
+});
+
+test('a symbol new to the topic: its first streamed trade asks for its history up to that trade', () => {
+  const { publisher, continuity, repair } = setup();
+  continuity.start('BTCUSDT', { kind: 'since', ms: 777 });
+  publisher.handle(frame(tradeFrame(500)));
+  publisher.handle(frame(tradeFrame(501)));
+  assert.deepEqual(repair.calls, ['backfill BTCUSDT since 777 before 500']);
+});
+
+test('a trade the sink refuses, or Kafka does not take, goes to the repair', () => {
+  const { publisher, sink, repair } = setup();
+  publisher.handle(frame(tradeFrame(1)));
+  sink.refuse = true;
+  publisher.handle(frame(tradeFrame(2)));
+  sink.refuse = false;
+  publisher.handle(frame(tradeFrame(3)));
+  publisher.onDeliveryFailed(sink.messages[1] as OutgoingMessage, 'Broker: Message too large');
+  assert.deepEqual(repair.calls, ['hole BTCUSDT 2-2', 'hole BTCUSDT 3-3']);
+});
+
+test('a serverShutdown event is counted and changes no book', async () => {
+  const { publisher, sink, snapshots, value } = setup();
+  publisher.handle(frame(depthFrame(1, 1)));
+  await snapshots.answer(0, { lastUpdateId: 1, bids: [], asks: [], receivedAt: 1 });
+  await waitUntil('synced', () => sink.messages.length === 1);
+  publisher.handle(frame('{"e":"serverShutdown","E":1}'));
+  publisher.handle(frame(depthFrame(2, 2)));
+  assert.equal(await value('producer_server_shutdowns_total'), 1);
+  assert.equal(await value('producer_resyncs_total'), 0);
+  assert.equal(sink.messages.length, 2);
 });
