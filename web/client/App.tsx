@@ -4,6 +4,7 @@ import { depthFigure, priceFigure } from '../shared/chart-figures.js';
 import { dayHighLow } from '../shared/day-range.js';
 import { formatPercent, formatPrice, formatQuantity, priceDecimals } from '../shared/price-format.js';
 import { ApiError, getJson } from './api.js';
+import { Completeness } from './components/Completeness.js';
 import { LiveIndicator } from './components/LiveIndicator.js';
 import { OrderbookLadder } from './components/OrderbookLadder.js';
 import { PlotlyFigure } from './components/PlotlyFigure.js';
@@ -127,6 +128,7 @@ export function App() {
             </span>
           </div>
         )}
+        <Completeness quality={market?.quality} />
         <LiveIndicator market={market} now={now} />
       </header>
 

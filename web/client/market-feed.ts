@@ -1,10 +1,12 @@
 import {
   orderbookSchema,
+  qualityResponseSchema,
   serverMessageSchema,
   tradesResponseSchema,
   windowsResponseSchema,
   type Candle,
   type Orderbook,
+  type QualityResponse,
   type ServerMessage,
   type SubscribeMessage,
   type Trade,
@@ -25,6 +27,8 @@ export interface MarketState {
   clickhouse: 'up' | 'down' | 'unknown';
   /** Why there is nothing to show, for the banner. */
   problem: string | undefined;
+  /** How complete the trades of the shown range are; undefined until known, or when it cannot be asked. */
+  quality: QualityResponse | undefined;
 }
 
 const bookDepth = 50;
@@ -32,6 +36,8 @@ const tradeCount = 30;
 const pollMs = 1000;
 const retryMs = 2000;
 const maxReconnectMs = 8000;
+/** How often the shown range's completeness is asked for again (the range moves, repairs fill holes). */
+const qualityPollMs = 5000;
 
 /**
  * One symbol's live data for the page: the range's history over HTTP, then updates
@@ -45,6 +51,8 @@ export class MarketFeed {
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private qualityTimer: ReturnType<typeof setTimeout> | undefined;
+  private watchingQuality = false;
   private reconnectDelay = 1000;
   private polling = false;
   private stopped = false;
@@ -68,6 +76,7 @@ export class MarketFeed {
       connection: 'connecting',
       clickhouse: 'unknown',
       problem: undefined,
+      quality: undefined,
     };
   }
 
@@ -81,6 +90,7 @@ export class MarketFeed {
     clearInterval(this.pollTimer);
     clearTimeout(this.retryTimer);
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.qualityTimer);
     this.socket?.close();
   }
 
@@ -94,17 +104,23 @@ export class MarketFeed {
     this.update({ ...patch, lastDataAt: Date.now() });
   }
 
+  /**
+   * The `/api/windows` request for the range; after an outage, the range ending with the
+   * newest candle held (the gap follows it).
+   */
+  private historyPath(): string {
+    const anchor = this.series.newest?.start ?? this.latestStart;
+    const query = new URLSearchParams({ symbol: this.symbol });
+    if (anchor !== undefined) query.set('from', String(anchor + this.windowMs - this.rangeMs));
+    return `api/windows?${query.toString()}`;
+  }
+
   /** The range's candles plus the latest trades and book, over HTTP. */
   private async loadHistory(): Promise<void> {
     clearTimeout(this.retryTimer);
-    // After an outage, the range ending with the newest candle held (the gap follows it).
-    const anchor = this.series.newest?.start ?? this.latestStart;
-    const from = anchor === undefined ? undefined : anchor + this.windowMs - this.rangeMs;
-    const query = new URLSearchParams({ symbol: this.symbol });
-    if (from !== undefined) query.set('from', String(from));
     try {
       const [windows, trades, book] = await Promise.all([
-        getJson(`api/windows?${query.toString()}`, windowsResponseSchema),
+        getJson(this.historyPath(), windowsResponseSchema),
         getJson(`api/trades?symbol=${this.symbol}&limit=${tradeCount}`, tradesResponseSchema),
         getJson(`api/orderbook?symbol=${this.symbol}&depth=${bookDepth}`, orderbookSchema).catch((error: unknown) => {
           if (error instanceof ApiError && error.status === 404) return undefined;
@@ -120,10 +136,52 @@ export class MarketFeed {
         clickhouse: 'up',
         problem: undefined,
       });
+      if (!this.watchingQuality) {
+        this.watchingQuality = true;
+        void this.checkQuality();
+      }
     } catch (error) {
       this.failed(error);
       this.retryTimer = setTimeout(() => void this.loadHistory(), retryMs);
     }
+  }
+
+  /**
+   * The range the chart shows, `[from, to)` on window boundaries, so that the server
+   * counts exactly the windows the series holds.
+   */
+  private shownRange(): { from: number; to: number } | undefined {
+    const newest = this.series.newest;
+    if (newest === undefined) return undefined;
+    const to = newest.start + this.windowMs;
+    return { from: Math.ceil((to - this.rangeMs) / this.windowMs) * this.windowMs, to };
+  }
+
+  /**
+   * Asks how complete the shown range is, now and then every `qualityPollMs`. Pushes
+   * carry only the recent windows: when the server counts other windows with missing
+   * trades than the series marks, one was rewritten (repaired) further back, and the
+   * range's candles are read again.
+   */
+  private async checkQuality(): Promise<void> {
+    const range = this.shownRange();
+    if (range !== undefined) {
+      const query = new URLSearchParams({ symbol: this.symbol, from: String(range.from), to: String(range.to) });
+      const quality = await getJson(`api/quality?${query.toString()}`, qualityResponseSchema).catch(() => undefined);
+      // On failure the candle requests say what is wrong; an unknown state is not shown as complete.
+      this.update({ quality });
+      const marked = this.series.candles.filter(
+        (c) => c.missingTrades > 0 && c.start >= range.from && c.start < range.to,
+      ).length;
+      // A failed reload is tried again at the next check.
+      if (quality && marked !== quality.windowsWithMissingTrades) await this.reloadCandles().catch(() => undefined);
+    }
+    if (!this.stopped) this.qualityTimer = setTimeout(() => void this.checkQuality(), qualityPollMs);
+  }
+
+  private async reloadCandles(): Promise<void> {
+    const windows = await getJson(this.historyPath(), windowsResponseSchema);
+    if (this.series.merge(windows.windows)) this.dataChanged({ candles: this.series.candles });
   }
 
   private failed(error: unknown): void {

@@ -33,9 +33,9 @@ export const webEnv = {
     .default(1 << 20),
   /** Order books kept in memory (least recently asked for dropped first). */
   WEB_ORDERBOOK_CACHE_SYMBOLS: positiveInt.max(100_000).default(200),
-  /** `/api/windows` ranges read from ClickHouse at once; more wait in a queue. */
+  /** `/api/windows` and `/api/quality` ranges read from ClickHouse at once; more wait in a queue. */
   WEB_WINDOWS_CONCURRENCY: positiveInt.max(1000).default(4),
-  /** `/api/windows` ranges that may wait for a turn; past it the API answers 503 with Retry-After. */
+  /** Such range reads that may wait for a turn; past it the API answers 503 with Retry-After. */
   WEB_WINDOWS_QUEUE: z.coerce.number().int().min(0).max(100_000).default(16),
 } as const;
 

@@ -33,7 +33,10 @@ export interface HttpAppDeps {
   orderbooks: OrderbookService;
   metrics: WebMetrics;
   logger: Logger;
-  /** Bounds the `/api/windows` reads that go to ClickHouse (up to 7 days with FINAL each). */
+  /**
+   * Bounds the range reads that go to ClickHouse: `/api/windows` (up to 7 days with FINAL
+   * each) and `/api/quality` (up to 7 days of trades, each id counted).
+   */
   windowQueries: Semaphore;
   /** The built page (Vite's output); when missing, `/` explains how to build it. */
   staticDir: string;
@@ -156,6 +159,22 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
       return `${head.slice(0, -1)},"windows":${windows.json}}`;
     });
     await sendJsonText(req, res, text);
+  });
+
+  // The same range as /api/windows, so the page asks about exactly the candles it shows.
+  app.get('/api/quality', async (req, res) => {
+    const query = parseQuery(windowsQuerySchema, req.query);
+    const body = await deps.windowQueries.run(async () => {
+      const latest = query.to === undefined ? await reader.latestWindowStart(query.symbol) : undefined;
+      if (query.to === undefined && latest === undefined) throw new NotFoundError(`no data for symbol ${query.symbol}`);
+      const { from, to } = resolveWindowRange(query, latest, Date.now(), windowMs);
+      const quality = await reader.quality(query.symbol, from, to);
+      if (quality.tradesStored === 0 && !(await reader.hasSymbol(query.symbol))) {
+        throw new NotFoundError(`no data for symbol ${query.symbol}`);
+      }
+      return quality;
+    });
+    res.json(body);
   });
 
   app.get('/api/trades', async (req, res) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Candle, SymbolSummary, Trade } from '../shared/api-types.js';
+import type { Candle, QualityResponse, SymbolSummary, Trade } from '../shared/api-types.js';
 import type { ClickhouseSource } from './clickhouse-source.js';
 import { earliestTimeMs, latestTimeSlackMs } from './request-params.js';
 import { at, joinSql, sql, type Sql } from './sql.js';
@@ -8,7 +8,7 @@ const dayMs = 24 * 3600_000;
 const recentTradesSpanMs = 10 * 60_000;
 
 /** Candle columns in the order `toCandle` reads them. */
-const candleColumnCount = 14;
+const candleColumnCount = 15;
 
 function toCandle(r: number[]): Candle {
   return {
@@ -25,7 +25,8 @@ function toCandle(r: number[]): Candle {
     sellVolume: r[10] ?? 0,
     firstTradeId: r[11] ?? 0,
     lastTradeId: r[12] ?? 0,
-    isFinal: r[13] === 1,
+    missingTrades: r[13] ?? 0,
+    isFinal: r[14] === 1,
   };
 }
 
@@ -35,12 +36,12 @@ function candleJson(line: string): string {
   return (
     `{"start":${f[0]}000,"open":${f[1]},"high":${f[2]},"low":${f[3]},"close":${f[4]},"volume":${f[5]},` +
     `"quoteVolume":${f[6]},"vwap":${f[7]},"trades":${f[8]},"buyVolume":${f[9]},"sellVolume":${f[10]},` +
-    `"firstTradeId":${f[11]},"lastTradeId":${f[12]},"isFinal":${f[13] === '1'}}`
+    `"firstTradeId":${f[11]},"lastTradeId":${f[12]},"missingTrades":${f[13]},"isFinal":${f[14] === '1'}}`
   );
 }
 
 const candleColumns = sql`toUInt32(window_start) AS start_s, open, high, low, close, volume, quote_volume, vwap,
-  trades, buy_volume, sell_volume, first_trade_id, last_trade_id, is_final`;
+  trades, buy_volume, sell_volume, first_trade_id, last_trade_id, missing_trades, is_final`;
 
 const tradeRow = z
   .object({
@@ -57,6 +58,14 @@ const tradeRow = z
     time: r.trade_time_ms,
     side: r.is_buyer_maker === 1 ? 'sell' : 'buy',
   }));
+
+const tradeIdsRow = z.object({
+  stored: z.number().int(),
+  first_id: z.number().int(),
+  last_id: z.number().int(),
+  repaired: z.number().int(),
+});
+const countRow = z.object({ n: z.number().int() });
 
 const latestRow = z.object({ windows: z.coerce.number().int(), last_s: z.number().int() });
 const symbolLatestRow = z.object({ symbol: z.string(), last_s: z.number().int() });
@@ -212,6 +221,55 @@ export class MarketReader {
     };
     const recent = await this.source.rows(query(true), tradeRow);
     return recent.length >= limit || latest === undefined ? recent : this.source.rows(query(false), tradeRow);
+  }
+
+  /**
+   * How complete the stored trades of `[fromMs, toMs)` are (see `QualityResponse`): ids
+   * absent between the range's first and last stored trade, across window edges. A hole
+   * before the first (or after the last) does not show from the range alone. Trades are counted by distinct id rather than read with FINAL: duplicate rows not yet
+   * merged count once either way, and uniqExact needs no merge on read. Ids past 2^53
+   * (no Binance id, but a row could hold one) are left out, as everywhere else.
+   */
+  async quality(symbol: string, fromMs: number, toMs: number): Promise<QualityResponse> {
+    const [ids, windows, syncs] = await Promise.all([
+      this.source.rows(
+        sql`SELECT uniqExact(trade_id) AS stored, min(trade_id) AS first_id, max(trade_id) AS last_id,
+            uniqExactIf(trade_id, from_rest = 1) AS repaired
+          FROM trades
+          WHERE symbol = ${symbol} AND trade_time_ms >= ${fromMs} AND trade_time_ms < ${toMs}
+            AND trade_id <= ${Number.MAX_SAFE_INTEGER}`,
+        tradeIdsRow,
+      ),
+      // Counted after FINAL has chosen each window's latest row: a filter on missing_trades
+      // applied before it (as PREWHERE) would count a window whose hole was since repaired.
+      this.source.rows(
+        sql`SELECT countIf(missing_trades > 0) AS n FROM trade_windows FINAL
+          WHERE symbol = ${symbol}
+            AND window_start >= ${at(windowStartOf(fromMs, this.windowMs))} AND window_start < ${at(toMs)}`,
+        countRow,
+      ),
+      this.source.rows(
+        sql`SELECT uniqExact(last_update_id) AS n FROM orderbook_snapshots
+          WHERE symbol = ${symbol} AND snapshot_time_ms >= ${fromMs} AND snapshot_time_ms < ${toMs}`,
+        countRow,
+      ),
+    ]);
+    // Without trades, min and max are 0 rather than absent.
+    const trades = ids[0] !== undefined && ids[0].stored > 0 ? ids[0] : undefined;
+    const missing = trades ? trades.last_id - trades.first_id + 1 - trades.stored : 0;
+    return {
+      symbol,
+      from: fromMs,
+      to: toMs,
+      tradesStored: trades?.stored ?? 0,
+      firstTradeId: trades?.first_id ?? null,
+      lastTradeId: trades?.last_id ?? null,
+      missingTrades: missing,
+      windowsWithMissingTrades: windows[0]?.n ?? 0,
+      repairedTrades: trades?.repaired ?? 0,
+      depthSyncs: syncs[0]?.n ?? 0,
+      complete: trades !== undefined && missing === 0,
+    };
   }
 
   /** Every symbol with readable windows, with its last price and its change over the last 24 h of its data. */

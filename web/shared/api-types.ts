@@ -19,6 +19,8 @@ export const candleSchema = z.object({
   sellVolume: z.number(),
   firstTradeId: z.number(),
   lastTradeId: z.number(),
+  /** Trade ids absent inside `[firstTradeId, lastTradeId]`: trades the window lacks. */
+  missingTrades: z.number(),
   isFinal: z.boolean(),
 });
 export type Candle = z.infer<typeof candleSchema>;
@@ -31,6 +33,33 @@ export const windowsResponseSchema = z.object({
   windows: z.array(candleSchema),
 });
 export type WindowsResponse = z.infer<typeof windowsResponseSchema>;
+
+/**
+ * How complete the stored trades of `[from, to)` are. Binance spot trade ids are
+ * consecutive per symbol, so an id absent between the range's first and last stored
+ * trade is a missed trade. A hole before the first stored trade of the range (or after
+ * its last) cannot be seen from the range alone.
+ */
+export const qualityResponseSchema = z.object({
+  symbol: z.string(),
+  from: z.number(),
+  to: z.number(),
+  /** Distinct trade ids stored with a trade time in the range. */
+  tradesStored: z.number(),
+  firstTradeId: z.nullable(z.number()),
+  lastTradeId: z.nullable(z.number()),
+  /** Ids absent between `firstTradeId` and `lastTradeId`, window edges included. */
+  missingTrades: z.number(),
+  /** Windows of the range whose row says they lack trades. */
+  windowsWithMissingTrades: z.number(),
+  /** Distinct stored ids the producer fetched over REST to fill a hole. */
+  repairedTrades: z.number(),
+  /** Order-book snapshots taken in the range: one per (re)sync of the book. */
+  depthSyncs: z.number(),
+  /** Trades are stored and none is missing between the first and the last. */
+  complete: z.boolean(),
+});
+export type QualityResponse = z.infer<typeof qualityResponseSchema>;
 
 /** A trade; `side` is the taker's side (`buy` when the buyer was not the maker). */
 export const tradeSchema = z.object({

@@ -61,6 +61,7 @@ function sameCandle(a: Candle, b: Candle): boolean {
     a.trades === b.trades &&
     a.vwap === b.vwap &&
     a.isFinal === b.isFinal &&
-    a.buyVolume === b.buyVolume
+    a.buyVolume === b.buyVolume &&
+    a.missingTrades === b.missingTrades
   );
 }

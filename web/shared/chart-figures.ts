@@ -15,6 +15,8 @@ export const theme = {
   up: '#26a69a',
   down: '#ef5350',
   vwap: '#f5b841',
+  /** Candles with missing trades: an orange apart from the VWAP's amber and the down candles' red. */
+  warning: '#ff7a00',
   font: 'Inter, "Segoe UI", Roboto, system-ui, sans-serif',
 } as const;
 
@@ -36,11 +38,50 @@ function tickFormat(candles: readonly Candle[]): string {
   return `,.${priceDecimals(last?.close ?? 0)}f`;
 }
 
+/** "1 trade missing", "12 trades missing". */
+export function missingTradesText(count: number): string {
+  return `${count} ${count === 1 ? 'trade' : 'trades'} missing`;
+}
+
+/**
+ * A marker above each candle that lacks trades, labelled with how many. Always present
+ * (empty when nothing is missing, and then out of the legend) so the traces keep their
+ * order as candles are repaired.
+ */
+function missingTradesTrace(candles: readonly Candle[]): Trace {
+  const marked = candles.filter((c) => c.missingTrades > 0);
+  let top = -Infinity;
+  let bottom = Infinity;
+  for (const c of candles) {
+    top = Math.max(top, c.high);
+    bottom = Math.min(bottom, c.low);
+  }
+  // Clear of the wick, by a share of the price range the chart shows.
+  const gap = top > bottom ? (top - bottom) * 0.04 : Math.abs(top) * 1e-4;
+  return {
+    type: 'scatter',
+    mode: 'markers+text',
+    name: 'missing trades',
+    x: marked.map((c) => c.start),
+    y: marked.map((c) => c.high + gap),
+    text: marked.map((c) => String(c.missingTrades)),
+    textposition: 'top center',
+    textfont: { color: theme.warning, size: 11 },
+    customdata: marked.map((c) => missingTradesText(c.missingTrades)),
+    hovertemplate: '%{customdata}<extra></extra>',
+    marker: { symbol: 'triangle-down', size: 11, color: theme.warning, line: { color: theme.background, width: 1 } },
+    cliponaxis: false,
+    yaxis: 'y',
+    showlegend: marked.length > 0,
+  };
+}
+
 /** The narrowest time span the price chart shows. */
 export const MIN_SPAN_MS = 5 * 60_000;
 
 /**
- * Candlesticks with the windows' VWAP above, taker buy/sell volume stacked beneath.
+ * Candlesticks with the windows' VWAP above, taker buy/sell volume stacked beneath, and
+ * a warning marker over each candle with missing trades.
  * `uirevision` keeps the user's zoom and pan through updates until the symbol or the
  * range changes.
  */
@@ -99,6 +140,7 @@ export function priceFigure(candles: readonly Candle[], uirevision: string): Fig
         yaxis: 'y2',
         hovertemplate: 'Sell %{y:,.4~f}<extra></extra>',
       },
+      missingTradesTrace(candles),
     ],
     layout: {
       uirevision,

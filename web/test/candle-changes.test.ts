@@ -18,6 +18,7 @@ function candle(start: number, close: number, isFinal = true): Candle {
     sellVolume: 0,
     firstTradeId: 1,
     lastTradeId: 1,
+    missingTrades: 0,
     isFinal,
   };
 }
@@ -43,4 +44,11 @@ test('candles that left the recent set are forgotten, and sent again if they com
   sent.take(signCandles([candle(10, 1), candle(20, 1)]));
   assert.deepEqual(sent.take(signCandles([candle(20, 1)])), []);
   assert.deepEqual(sent.take(signCandles([candle(10, 1), candle(20, 1)])), [candle(10, 1)]);
+});
+
+test('a window whose missing trades were repaired is sent again, even when nothing else differs', () => {
+  const sent = new SentCandles();
+  const holed = { ...candle(10, 1), missingTrades: 10 };
+  sent.take(signCandles([holed]));
+  assert.deepEqual(sent.take(signCandles([{ ...holed, missingTrades: 0 }])), [{ ...holed, missingTrades: 0 }]);
 });

@@ -18,6 +18,7 @@ function candle(start: number, close = 1, state: { trades?: number; isFinal?: bo
     sellVolume: 0,
     firstTradeId: 1,
     lastTradeId: 1,
+    missingTrades: 0,
     isFinal: state.isFinal ?? true,
   };
 }
@@ -66,4 +67,11 @@ test('an earlier state of a window never replaces a later one', () => {
       [6, 10, true],
     ],
   );
+});
+
+test('a window repaired to no missing trades replaces the one with the hole', () => {
+  const series = new CandleSeries(60_000, 10_000);
+  series.merge([{ ...candle(0), missingTrades: 10 }]);
+  assert.equal(series.merge([{ ...candle(0), missingTrades: 0 }]), true);
+  assert.equal(series.candles[0]?.missingTrades, 0);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Candle, Orderbook } from '../shared/api-types.js';
-import { MIN_SPAN_MS, balancedLevels, depthFigure, priceFigure } from '../shared/chart-figures.js';
+import { MIN_SPAN_MS, balancedLevels, depthFigure, missingTradesText, priceFigure } from '../shared/chart-figures.js';
 import { depthCurve, spreadOf } from '../shared/depth-curve.js';
 
 const candles: Candle[] = [0, 1, 2].map((i) => ({
@@ -18,6 +18,7 @@ const candles: Candle[] = [0, 1, 2].map((i) => ({
   sellVolume: 1,
   firstTradeId: 1,
   lastTradeId: 4,
+  missingTrades: 0,
   isFinal: i < 2,
 }));
 
@@ -34,6 +35,26 @@ test('the price figure: candles, VWAP and stacked taker volume on a second axis'
   assert.equal(figure.layout.uirevision, 'BTCUSDT:900000');
   assert.equal(figure.layout.barmode, 'stack');
   assert.equal((figure.layout.xaxis as { type: string }).type, 'date');
+});
+
+test('a marker above each candle with missing trades, labelled, in the legend only then', () => {
+  const holed = candles.map((c, i) => ({ ...c, missingTrades: [0, 12, 1][i] ?? 0 }));
+  const marks = priceFigure(holed, 'BTCUSDT:900000').data[4];
+  // 4 % of the shown price range (99 .. 104) above the high.
+  assert.deepEqual(
+    [marks?.name, marks?.x, marks?.y, marks?.text, marks?.customdata, marks?.showlegend],
+    [
+      'missing trades',
+      [holed[1]?.start, holed[2]?.start],
+      [103.2, 104.2],
+      ['12', '1'],
+      ['12 trades missing', '1 trade missing'],
+      true,
+    ],
+  );
+  const none = priceFigure(candles, 'BTCUSDT:900000').data[4];
+  assert.deepEqual([none?.name, none?.x, none?.showlegend], ['missing trades', [], false]);
+  assert.equal(missingTradesText(3), '3 trades missing');
 });
 
 test('a short history shows at least MIN_SPAN_MS, newest at the right; a longer one autoranges', () => {

@@ -37,6 +37,8 @@ const dataEndpoints = [
   '/api/windows?symbol=BTCUSDT&from=2024-05-01T12:00:00Z&to=2024-05-01T13:00:00Z',
   '/api/trades?symbol=BTCUSDT',
   '/api/orderbook?symbol=BTCUSDT',
+  '/api/quality?symbol=BTCUSDT',
+  '/api/quality?symbol=BTCUSDT&from=2024-05-01T12:00:00Z&to=2024-05-01T13:00:00Z',
 ];
 
 describe('ClickHouse unreachable (a closed port)', () => {

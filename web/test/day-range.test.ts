@@ -21,6 +21,7 @@ function candle(start: number, low: number, high: number): Candle {
     sellVolume: 0,
     firstTradeId: 1,
     lastTradeId: 1,
+    missingTrades: 0,
     isFinal: false,
   };
 }

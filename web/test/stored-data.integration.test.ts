@@ -61,6 +61,7 @@ function candleOf(r: ReturnType<typeof windowRow>): Candle {
     sellVolume: r.sell_volume,
     firstTradeId: r.first_trade_id,
     lastTradeId: r.last_trade_id,
+    missingTrades: 0,
     isFinal: true,
   };
 }
@@ -189,6 +190,24 @@ test('/api/trades: trades out of range, with NaN or ids past 2^53 are left out',
     (body as { trades: { id: number }[] }).trades.map((t) => t.id),
     [102, 101, 100],
   );
+});
+
+test('/api/quality: trade ids past 2^53 are left out; a NaN price is still a stored trade', async () => {
+  const { status, body } = await get('/api/quality?symbol=BTCUSDT');
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.deepEqual(body, {
+    symbol: 'BTCUSDT',
+    from: t0 + 30_000 - 15 * 60_000,
+    to: t0 + 30_000,
+    tradesStored: 4,
+    firstTradeId: 100,
+    lastTradeId: 103,
+    missingTrades: 0,
+    windowsWithMissingTrades: 0,
+    repairedTrades: 0,
+    depthSyncs: 1,
+    complete: true,
+  });
 });
 
 test('/api/orderbook: levels with unusable numbers are left out', async () => {

@@ -104,6 +104,7 @@ export function expectedBtcCandle(i: number): Candle {
     sellVolume: r.sell_volume,
     firstTradeId: r.first_trade_id,
     lastTradeId: r.last_trade_id,
+    missingTrades: 0,
     isFinal: r.is_final === 1,
   };
 }
@@ -264,3 +265,116 @@ export const expectedBookAfterResync = {
   ],
   asks: [[60_011, 3]],
 };
+
+/**
+ * Completeness: QUALITY_WINDOWS windows of 20 trade ids each (window i: ids 20i+1 ..
+ * 20i+20, one every 500 ms), with
+ * - ids 45..54 missing inside window 2, and 610..612 inside window 30: their rows say
+ *   `missing_trades` 10 and 3;
+ * - ids 98..102 missing across the edge of windows 4 and 5: no window row sees them;
+ * - ids 205..209 of window 10 repaired over REST (`from_rest` 1, stored twice): its row
+ *   was first written with 5 missing, then rewritten complete;
+ * - window 0's trades and window 2's row stored twice, as re-deliveries leave them;
+ * - two order-book snapshots in the windows' time, and one an hour before.
+ */
+export const qualityWindowCount = 36;
+const idsPerWindow = 20;
+export const qualityHoles = { window2: range(45, 55), edge4And5: range(98, 103), window30: range(610, 613) };
+export const qualityRepaired = range(205, 210);
+/** The latest window's start: the default range ends 10 s after it. */
+export const qualityLatestStart = t0 + (qualityWindowCount - 1) * 10_000;
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, k) => from + k);
+}
+
+function qualityTrade(id: number, fromRest: 0 | 1 = 0): TradeRow {
+  const i = Math.floor((id - 1) / idsPerWindow);
+  const k = (id - 1) % idsPerWindow;
+  const time = t0 + i * 10_000 + k * 500;
+  return {
+    symbol: 'BTCUSDT',
+    trade_id: id,
+    price: 60_000 + i * 1.5 + ((k * 7) % 10) * 0.25,
+    qty: 0.25 + (k % 4) * 0.25,
+    trade_time_ms: time,
+    event_time_ms: time + 3,
+    is_buyer_maker: k % 2 === 0 ? 0 : 1,
+    from_rest: fromRest,
+  };
+}
+
+/** Window `i`'s row from its trades, as the aggregator writes it. */
+function qualityWindow(i: number, trades: readonly TradeRow[], isFinal: boolean): WindowRow {
+  const ids = trades.map((t) => t.trade_id);
+  const first = Math.min(...ids);
+  const last = Math.max(...ids);
+  const volume = trades.reduce((sum, t) => sum + t.qty, 0);
+  const quoteVolume = trades.reduce((sum, t) => sum + t.qty * t.price, 0);
+  const buy = trades.reduce((sum, t) => sum + (t.is_buyer_maker ? 0 : t.qty), 0);
+  const prices = trades.map((t) => t.price);
+  return {
+    symbol: 'BTCUSDT',
+    window_start: (t0 + i * 10_000) / 1000,
+    open: trades[0]?.price ?? 0,
+    high: Math.max(...prices),
+    low: Math.min(...prices),
+    close: trades[trades.length - 1]?.price ?? 0,
+    volume,
+    quote_volume: quoteVolume,
+    // Quarters survive ClickHouse's float parsing exactly.
+    vwap: Math.round((quoteVolume / volume) * 4) / 4,
+    trades: trades.length,
+    buy_volume: buy,
+    sell_volume: volume - buy,
+    first_trade_id: first,
+    last_trade_id: last,
+    missing_trades: last - first + 1 - trades.length,
+    is_final: isFinal ? 1 : 0,
+    version: windowVersion(trades.length, isFinal),
+  };
+}
+
+export function qualityRows(): {
+  trades: TradeRow[];
+  windows: WindowRow[];
+  snapshots: SnapshotLevelRow[];
+} {
+  const missing = new Set(Object.values(qualityHoles).flat());
+  const repaired = new Set(qualityRepaired);
+  const stored = range(1, qualityWindowCount * idsPerWindow + 1)
+    .filter((id) => !missing.has(id))
+    .map((id) => qualityTrade(id, repaired.has(id) ? 1 : 0));
+  const inWindow = (i: number) => stored.filter((t) => Math.floor((t.trade_id - 1) / idsPerWindow) === i);
+  const windows = range(0, qualityWindowCount).map((i) => qualityWindow(i, inWindow(i), i < qualityWindowCount - 1));
+  const beforeRepair = qualityWindow(
+    10,
+    inWindow(10).filter((t) => !repaired.has(t.trade_id)),
+    true,
+  );
+  return {
+    trades: [...stored, ...inWindow(0), ...stored.filter((t) => repaired.has(t.trade_id))],
+    windows: [beforeRepair, ...windows, windows[2] as WindowRow],
+    snapshots: [
+      ...snapshot(1000, t0 + 1000, [
+        ['bid', 59_999.5, 1],
+        ['ask', 60_000.5, 1],
+        ['ask', 60_001, 2],
+      ]),
+      ...snapshot(2000, t0 + 150_000, [
+        ['bid', 60_200, 1],
+        ['ask', 60_201, 1],
+      ]),
+      ...snapshot(500, t0 - 3600_000, [['bid', 59_000, 1]]),
+    ],
+  };
+}
+
+/** Window 2 or 30 after the ids missing inside it were fetched over REST: those trades, and its row rewritten. */
+export function qualityRepairRows(i: 2 | 30): { trades: TradeRow[]; window: WindowRow } {
+  const missing = i === 2 ? qualityHoles.window2 : qualityHoles.window30;
+  const all = range(i * idsPerWindow + 1, (i + 1) * idsPerWindow + 1).map((id) =>
+    qualityTrade(id, missing.includes(id) ? 1 : 0),
+  );
+  return { trades: missing.map((id) => qualityTrade(id, 1)), window: qualityWindow(i, all, true) };
+}

@@ -14,6 +14,8 @@ export interface TradeRow {
   trade_time_ms: number;
   event_time_ms: number;
   is_buyer_maker: 0 | 1;
+  /** 1 when the producer fetched the trade over REST to fill a hole; omitted, ClickHouse writes 0. */
+  from_rest?: 0 | 1;
 }
 
 export interface WindowRow {
@@ -32,6 +34,8 @@ export interface WindowRow {
   sell_volume: number;
   first_trade_id: number;
   last_trade_id: number;
+  /** Ids absent inside `[first_trade_id, last_trade_id]`; omitted, ClickHouse writes 0. */
+  missing_trades?: number;
   is_final: 0 | 1;
   version: number;
 }
