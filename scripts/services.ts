@@ -1,9 +1,10 @@
 /**
  * `npm run services:up|services:down|services:status`: local Kafka (KRaft, Maven
- * Central jars) and ClickHouse (Debian package) on loopback, data under `.local/`.
+ * Central jars) and ClickHouse (the newest installed, else Debian's package) on loopback,
+ * data under `.local/`.
  */
 import { commonEnv, findProjectRoot, loadEnv } from '@candleflow/common/env';
-import { ServiceError, localServices, servicesDown, servicesUp } from './local-services/index.js';
+import { ServiceError, detail, localServices, servicesDown, servicesUp } from './local-services/index.js';
 
 const command = process.argv[2];
 const log = (line: string): void => console.log(`services: ${line}`);
@@ -23,9 +24,9 @@ try {
         state.kind === 'ours'
           ? `running (pid ${state.pid})`
           : state.kind === 'external'
-            ? 'running (not managed here)'
+            ? 'external (not managed here)'
             : 'stopped';
-      log(`${service.name}: ${what} at ${state.endpoint}`);
+      log(`${service.name}: ${what} at ${state.endpoint}${await detail(service, state)}`);
     }
   } else {
     throw new ServiceError(`unknown command ${JSON.stringify(command)}; use up, down or status`);

@@ -4,7 +4,7 @@
  * the web serves the market tables through it, and every kind of write is refused.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -14,7 +14,8 @@ import { findProjectRoot } from '@candleflow/common/env';
 import { freePort } from '@candleflow/common/free-port';
 import { createLogger } from '@candleflow/common/logger';
 import { uniqueName, waitUntil } from '@candleflow/common/testing';
-import { clickhouseAcceptsUser, localClickhouse, webUser } from '../scripts/local-services/clickhouse.js';
+import { toVersion } from '../scripts/local-services/clickhouse-binary.js';
+import { clickhouseAcceptsUser, configRoot, localClickhouse, webUser } from '../scripts/local-services/clickhouse.js';
 import { readWebConfig } from '../web/server/config.js';
 import { startWebServer, type WebServer } from '../web/server/web-server.js';
 
@@ -138,6 +139,16 @@ test('other databases are out of reach, and a wrong password is refused', async 
     /Access denied to database default|Not enough privileges/,
   );
   assert.equal(await clickhouseAcceptsUser(url, webUser, 'wrong'), false);
+});
+
+test("the server tells its version, and its config files have that version's root element", async () => {
+  const described = (await clickhouse.describe?.(await clickhouse.state())) ?? '';
+  const version = toVersion(/^ClickHouse (\S+)$/.exec(described)?.[1] ?? '');
+  assert.ok(version, described);
+  for (const file of ['config.xml', 'users.xml', 'users.d/candleflow-web.xml']) {
+    const xml = readFileSync(path.join(stateDir, file), 'utf8');
+    assert.match(xml, new RegExp(`^<${configRoot(version)}>$`, 'm'), file);
+  }
 });
 
 test('a server started without the user gets it from update(), without a restart', async () => {

@@ -4,8 +4,19 @@ import path from 'node:path';
 import { z } from 'zod';
 import { commonEnv, parseEnv } from '@candleflow/common/env';
 import {
+  chooseClickhouse,
+  compareVersions,
+  defaultSearchPath,
+  describeProgram,
+  findClickhouse,
+  hostFacts,
+  serverCommand,
+  toVersion,
+  type ClickhouseProbe,
+  type Version,
+} from './clickhouse-binary.js';
+import {
   ServiceError,
-  commandExists,
   isLoopback,
   isPortOpen,
   runningPid,
@@ -48,32 +59,61 @@ export async function clickhouseAcceptsUser(url: string, user: string, password:
   }
 }
 
+/** The version the server at `url` reports to `user`, or why it could not be asked. */
+export async function serverVersion(
+  url: string,
+  user: string,
+  password: string,
+): Promise<{ version: Version } | { error: string }> {
+  try {
+    const res = await fetch(new URL('/?query=SELECT%20version()', url), {
+      headers: { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
+      signal: AbortSignal.timeout(2000),
+    });
+    const body = (await res.text()).trim();
+    const version = toVersion(body);
+    if (res.ok && version !== undefined) return { version };
+    return { error: `SELECT version() as ${user}: HTTP ${res.status} ${body.split('\n')[0]?.slice(0, 160) ?? ''}` };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * The root element of the config files for a server `version`. Current releases document
+ * `<clickhouse>` (read since late 2021; taken here from 22.1 on) and still accept the old
+ * `<yandex>`, the only one 18.16 (which tells no version) knows. 18.16 merges a users.d
+ * file only when its root matches users.xml's, so all of one server's files get the same.
+ */
+export function configRoot(version: Version | undefined): 'clickhouse' | 'yandex' {
+  return version !== undefined && compareVersions(version, [22, 1]) >= 0 ? 'clickhouse' : 'yandex';
+}
+
 const xmlEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
 /**
  * `clickhouse/users.d/candleflow-web.xml` with each `<tag from_env="NAME"/>` replaced by
- * `<tag>value</tag>`. The local server gets literal values because a running server
- * picks up a changed users file but never a changed environment, and an unset variable
- * would leave the password empty.
+ * `<tag>value</tag>`, under the root element `rootElement`. The local server gets literal
+ * values because a running server picks up a changed users file but never a changed
+ * environment, and an unset variable would leave the password empty.
  */
-export function webUserConfig(root: string, values: Record<string, string>): string {
+export function webUserConfig(
+  root: string,
+  values: Record<string, string>,
+  rootElement: 'clickhouse' | 'yandex',
+): string {
   const template = readFileSync(path.join(root, 'clickhouse', 'users.d', 'candleflow-web.xml'), 'utf8');
-  return template.replace(/<(\w+) from_env="(\w+)"\s*\/>/g, (_, tag: string, name: string) => {
-    const value = values[name];
-    if (value === undefined) throw new ServiceError(`candleflow-web.xml reads ${name}, which has no local value`);
-    return `<${tag}>${value.replace(/[&<>"']/g, (c) => xmlEscapes[c] ?? c)}</${tag}>`;
-  });
+  return template
+    .replace(/<(\/?)yandex>/g, `<$1${rootElement}>`)
+    .replace(/<(\w+) from_env="(\w+)"\s*\/>/g, (_, tag: string, name: string) => {
+      const value = values[name];
+      if (value === undefined) throw new ServiceError(`candleflow-web.xml reads ${name}, which has no local value`);
+      return `<${tag}>${value.replace(/[&<>"']/g, (c) => xmlEscapes[c] ?? c)}</${tag}>`;
+    });
 }
 
-/** Debian's package; installed on first use where we may (root with apt-get). */
-function ensureClickhouseInstalled(): string {
-  if (commandExists('clickhouse-server')) return 'clickhouse-server';
-  const isRoot = process.getuid?.() === 0;
-  if (!isRoot || !commandExists('apt-get')) {
-    throw new ServiceError(
-      'clickhouse-server not found; install it (Debian: sudo apt-get install clickhouse-server) or set CLICKHOUSE_URL to a running server',
-    );
-  }
+/** Debian's clickhouse-server, for a machine that has no ClickHouse (chooseClickhouse says when). */
+function installDebianPackage(): void {
   console.log('services: installing clickhouse-server with apt-get (first run only)...');
   const run = (args: string[]): boolean =>
     spawnSync('apt-get', args, {
@@ -83,18 +123,18 @@ function ensureClickhouseInstalled(): string {
   if (!run(['update', '-qq']) || !run(['install', '-y', '-qq', 'clickhouse-server'])) {
     throw new ServiceError('apt-get could not install clickhouse-server; check access to the Debian package mirror');
   }
-  return 'clickhouse-server';
 }
 
 /**
  * ClickHouse on loopback with the project's users: `default` (no password) and the web's
  * read-only user. `stateDir` (default `<root>/.local/clickhouse`) holds its config, data
- * and logs; the other options default to the environment, so tests can run a private server.
+ * and logs; the other options default to the environment, so tests can run a private
+ * server, and `searchPath` (default: PATH and the sbin folders) is where its program is looked for.
  */
 export function localClickhouse(
   root: string,
   url: string,
-  options: { stateDir?: string; tcpPort?: number; database?: string; webPassword?: string } = {},
+  options: { stateDir?: string; tcpPort?: number; database?: string; webPassword?: string; searchPath?: string } = {},
 ): LocalService {
   const dir = options.stateDir ?? path.join(root, '.local', 'clickhouse');
   const pidFile = path.join(dir, 'clickhouse.pid');
@@ -103,19 +143,41 @@ export function localClickhouse(
   const host = parsed.hostname;
   const httpPort = Number(parsed.port || 8123);
   const tcpPort = options.tcpPort ?? Number(process.env.CLICKHOUSE_TCP_PORT ?? 9000);
-  const env = parseEnv(clickhouseUsersEnv, process.env);
+  const searchPath = options.searchPath ?? defaultSearchPath();
+  const env = parseEnv(
+    {
+      ...clickhouseUsersEnv,
+      CLICKHOUSE_USER: commonEnv.CLICKHOUSE_USER,
+      CLICKHOUSE_PASSWORD: commonEnv.CLICKHOUSE_PASSWORD,
+    },
+    process.env,
+  );
   const webPassword = options.webPassword ?? env.CLICKHOUSE_WEB_PASSWORD;
   const webUserFile = path.join(dir, 'users.d', 'candleflow-web.xml');
-  const webUserXml = webUserConfig(root, {
-    CLICKHOUSE_DB: options.database ?? env.CLICKHOUSE_DB,
-    CLICKHOUSE_WEB_PASSWORD: webPassword,
-  });
+  const webUserXml = (version: Version | undefined): string =>
+    webUserConfig(
+      root,
+      { CLICKHOUSE_DB: options.database ?? env.CLICKHOUSE_DB, CLICKHOUSE_WEB_PASSWORD: webPassword },
+      configRoot(version),
+    );
 
   async function state(): Promise<ServiceState> {
     const pid = runningPid(pidFile);
     if (pid !== undefined) return { kind: 'ours', pid, endpoint: url };
     if (await clickhouseAnswers(url, 1500)) return { kind: 'external', endpoint: url };
     return { kind: 'stopped', endpoint: url };
+  }
+
+  /** The newest ClickHouse installed; Debian's package first where chooseClickhouse says so. */
+  async function serverProgram(): Promise<ClickhouseProbe> {
+    const choice = chooseClickhouse(await findClickhouse(searchPath), hostFacts(searchPath));
+    if (choice.kind === 'run') return choice.program;
+    if (choice.kind === 'missing') throw new ServiceError(choice.message);
+    installDebianPackage();
+    const installed = chooseClickhouse(await findClickhouse(searchPath), hostFacts(searchPath));
+    if (installed.kind !== 'run')
+      throw new ServiceError(`apt-get installed clickhouse-server, but it is not on ${searchPath}`);
+    return installed.program;
   }
 
   async function start(): Promise<number> {
@@ -132,14 +194,16 @@ export function localClickhouse(
         );
       }
     }
-    const binary = ensureClickhouseInstalled();
+    const program = await serverProgram();
+    const rootElement = configRoot(program.version);
     for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'log', 'users.d'])
       mkdirSync(path.join(dir, sub), { recursive: true });
     const config = path.join(dir, 'config.xml');
+    // Only keys that 18.16 and current releases both read the same way; the root element is the one difference.
     writeFileSync(
       config,
       `<?xml version="1.0"?>
-<yandex>
+<${rootElement}>
   <logger>
     <level>warning</level>
     <log>${dir}/log/server.log</log>
@@ -159,13 +223,13 @@ export function localClickhouse(
   <default_database>default</default_database>
   <mark_cache_size>268435456</mark_cache_size>
   <max_concurrent_queries>100</max_concurrent_queries>
-</yandex>
+</${rootElement}>
 `,
     );
     writeFileSync(
       path.join(dir, 'users.xml'),
       `<?xml version="1.0"?>
-<yandex>
+<${rootElement}>
   <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
   <users>
     <default>
@@ -176,16 +240,17 @@ export function localClickhouse(
     </default>
   </users>
   <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
+</${rootElement}>
 `,
     );
-    writeFileSync(webUserFile, webUserXml);
-    const pid = spawnDetached(binary, [`--config-file=${config}`], logFile, pidFile);
-    await waitFor(`ClickHouse on ${url}`, () => clickhouseAnswers(url, 1000), {
+    writeFileSync(webUserFile, webUserXml(program.version));
+    const [command, args] = serverCommand(program, config);
+    const pid = spawnDetached(command, args, logFile, pidFile);
+    await waitFor(`${describeProgram(program)} on ${url}`, () => clickhouseAnswers(url, 1000), {
       timeoutMs: 60_000,
       abortIf: () =>
         runningPid(pidFile) === undefined
-          ? `ClickHouse exited during start; last lines of its logs:\n${tail(logFile)}\n${tail(path.join(dir, 'log', 'error.log'))}`
+          ? `${describeProgram(program)} exited during start; last lines of its logs:\n${tail(logFile)}\n${tail(path.join(dir, 'log', 'error.log'))}`
           : undefined,
     });
     return pid;
@@ -193,13 +258,32 @@ export function localClickhouse(
 
   /** A server started by an older version, or with another password, gets the current web user. */
   async function update(): Promise<void> {
-    if (existsSync(webUserFile) && readFileSync(webUserFile, 'utf8') === webUserXml) return;
+    const running = await serverVersion(url, 'default', '');
+    const xml = webUserXml('version' in running ? running.version : undefined);
+    if (existsSync(webUserFile) && readFileSync(webUserFile, 'utf8') === xml) return;
     mkdirSync(path.dirname(webUserFile), { recursive: true });
-    writeFileSync(webUserFile, webUserXml);
+    writeFileSync(webUserFile, xml);
     // ClickHouse rereads its users files every few seconds, without a restart.
     await waitFor(`ClickHouse to load the ${webUser} user`, () => clickhouseAcceptsUser(url, webUser, webPassword), {
       timeoutMs: 30_000,
     });
+  }
+
+  /** The running server's version (a server not managed here is asked as CLICKHOUSE_USER), or what start() would run. */
+  async function describe(current: ServiceState): Promise<string> {
+    if (current.kind === 'stopped') {
+      const choice = chooseClickhouse(await findClickhouse(searchPath), hostFacts(searchPath));
+      if (choice.kind === 'run') return `up would start ${describeProgram(choice.program)}`;
+      if (choice.kind === 'install-debian') return "up would install Debian's clickhouse-server with apt-get";
+      return choice.message;
+    }
+    const answer =
+      current.kind === 'ours'
+        ? await serverVersion(url, 'default', '')
+        : await serverVersion(url, env.CLICKHOUSE_USER, env.CLICKHOUSE_PASSWORD);
+    return 'version' in answer
+      ? `ClickHouse ${answer.version.join('.')}`
+      : `ClickHouse, version unknown (${answer.error})`;
   }
 
   async function stop(): Promise<void> {
@@ -207,5 +291,5 @@ export function localClickhouse(
     if (pid !== undefined) await stopPid(pid, 30_000);
   }
 
-  return { name: 'clickhouse', state, start, update, stop };
+  return { name: 'clickhouse', state, start, update, describe, stop };
 }

@@ -1,9 +1,15 @@
 import { localClickhouse } from './clickhouse.js';
 import { localKafka } from './kafka.js';
-import type { LocalService } from './service.js';
+import type { LocalService, ServiceState } from './service.js';
 
 export { ServiceError } from './processes.js';
 export type { LocalService } from './service.js';
+
+/** ", ClickHouse 24.8.14.39" after a log line, for a service that says what it runs. */
+export async function detail(service: LocalService, state: ServiceState): Promise<string> {
+  const text = await service.describe?.(state);
+  return text === undefined ? '' : `, ${text}`;
+}
 
 /** Kafka and ClickHouse at the validated addresses (see commonEnv for defaults). */
 export function localServices(root: string, env: { KAFKA_BROKERS: string[]; CLICKHOUSE_URL: string }): LocalService[] {
@@ -23,15 +29,19 @@ export async function servicesUp(services: LocalService[], log: (line: string) =
       const state = await service.state();
       if (state.kind === 'ours') {
         await service.update?.();
-        log(`${service.name}: already running (pid ${state.pid}) at ${state.endpoint}`);
+        log(`${service.name}: already running (pid ${state.pid}) at ${state.endpoint}${await detail(service, state)}`);
       } else if (state.kind === 'external') {
-        log(`${service.name}: using the server already at ${state.endpoint} (not managed here)`);
+        log(
+          `${service.name}: using the server already at ${state.endpoint} (not managed here)${await detail(service, state)}`,
+        );
       } else {
         log(`${service.name}: starting at ${state.endpoint}...`);
         const t0 = Date.now();
         const pid = await service.start();
         started.push(service);
-        log(`${service.name}: up (pid ${pid}) at ${state.endpoint} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+        const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+        const running = await detail(service, { kind: 'ours', pid, endpoint: state.endpoint });
+        log(`${service.name}: up (pid ${pid}) at ${state.endpoint} in ${seconds}s${running}`);
       }
     }),
   );

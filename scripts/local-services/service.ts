@@ -12,5 +12,7 @@ export interface LocalService {
   start(): Promise<number>;
   /** Brings a server this project started earlier up to date with what start() would configure. */
   update?(): Promise<void>;
+  /** For log and status lines: what runs (its version), or for a stopped service what start() would run. */
+  describe?(state: ServiceState): Promise<string>;
   stop(): Promise<void>;
 }
