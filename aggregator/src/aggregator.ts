@@ -10,6 +10,7 @@ import { createRegistry, startOpsServer, type HealthReport } from '@candleflow/c
 import { retry, type BackoffOptions } from '@candleflow/common/retry';
 import { writeBatch } from './batch-writer.js';
 import { rowJson, windowRecord } from './clickhouse-records.js';
+import { finalWindowsQuery } from './final-windows-query.js';
 import { ClickhouseSink } from './clickhouse-sink.js';
 import { createDlqPublisher } from './dlq-publisher.js';
 import type { AggregatorConfig } from './config.js';
@@ -143,9 +144,7 @@ export async function startAggregator(
     logger,
     metrics,
     loadFinalWindows: async () => {
-      const rows = await sink.query<{ symbol: string; start: number }>(
-        'SELECT symbol, toUInt32(max(window_start)) AS start FROM trade_windows WHERE is_final = 1 GROUP BY symbol',
-      );
+      const rows = await sink.query<{ symbol: string; start: number }>(finalWindowsQuery);
       for (const row of rows) engine.markFinalThrough(row.symbol, Number(row.start) * 1000);
     },
     afterBatch: () => {

@@ -45,13 +45,20 @@ export function readMigrations(dir = defaultMigrationsDir()): Migration[] {
  * by Docker's init. 18.16 has no `ADD COLUMN IF NOT EXISTS`; its error (code 44, modern
  * servers 15) says so in the same words.
  */
-function isColumnAddedBefore(statement: string, error: unknown): boolean {
+export function isColumnAddedBefore(statement: string, error: unknown): boolean {
   return (
     /^ALTER TABLE \S+ ADD COLUMN /i.test(statement) &&
     error instanceof Error &&
     /column with this name already exists/i.test(error.message)
   );
 }
+
+/** The runner's own table: which migrations a database has seen. */
+export const schemaMigrationsTableSql =
+  'CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, applied_at DateTime) ENGINE = TinyLog';
+
+/** What the runner reads first: the versions applied before. */
+export const appliedVersionsSql = 'SELECT version FROM schema_migrations';
 
 export interface ClickhouseTarget {
   url: string;
@@ -83,12 +90,9 @@ export async function migrate(target: ClickhouseTarget, migrations = readMigrati
   }
   const client = createClient({ ...auth, database });
   try {
-    await client.command({
-      query:
-        'CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, applied_at DateTime) ENGINE = TinyLog',
-    });
+    await client.command({ query: schemaMigrationsTableSql });
     const rows = await (
-      await client.query({ query: 'SELECT version FROM schema_migrations', format: 'JSONEachRow' })
+      await client.query({ query: appliedVersionsSql, format: 'JSONEachRow' })
     ).json<{
       version: number;
     }>();
