@@ -16,6 +16,8 @@ import { createClient } from '@clickhouse/client';
 
 export interface Pipeline {
   sim: Simulator;
+  /** The producer's metrics. */
+  producerRegistry: ReturnType<typeof createRegistry>;
   database: string;
   /** Trades as the simulator sent them, in send order. */
   sent: TradeEvent[];
@@ -28,12 +30,16 @@ export async function startPipeline(options: {
   rate: number;
   seed?: number;
   maxMessages?: number;
+  /** Trades per symbol the simulator keeps for REST (default its own). */
+  tradeRetention?: number;
 }): Promise<Pipeline> {
   const name = uniqueName('pipeline');
   const topics = { TOPIC_TRADES: `${name}.trades`, TOPIC_DEPTH: `${name}.depth`, TOPIC_DLQ: `${name}.dlq` };
   const sent: TradeEvent[] = [];
+  const producerRegistry = createRegistry('producer');
   const sim = await startSimulator({
     port: 0,
+    tradeRetention: options.tradeRetention,
     source: {
       kind: 'synthetic',
       symbols: options.symbols,
@@ -82,11 +88,11 @@ export async function startPipeline(options: {
         KAFKA_COMPRESSION: 'lz4',
         LOG_LEVEL: 'warn',
       }),
-      { logger: createLogger('producer', 'warn'), registry: createRegistry('producer') },
+      { logger: createLogger('producer', 'warn'), registry: producerRegistry },
     );
   } catch (error) {
     await close();
     throw error;
   }
-  return { sim, database: name, sent, close };
+  return { sim, producerRegistry, database: name, sent, close };
 }
