@@ -37,7 +37,8 @@ function stepRow(s: StepResult): string {
     `| ${int(s.plan.rate)} | ${s.plan.symbols} | ${int(s.input.simRate)} | ${int(s.input.processedRate)} | ` +
     `${s.input.sustained ? 'yes' : '**no**'} | ${int(s.input.processedLag.slopePerS)} | ${pair(p.open)} | ` +
     `${pair(p.finalAfterClose)} | ${cpu(s, 'sim')} / ${cpu(s, 'producer')} / ${cpu(s, 'aggregator')} / ` +
-    `${cpu(s, 'kafka')} / ${cpu(s, 'clickhouse')} | ${mib(s.stackRssBytes)} | ${s.loadAverage.toFixed(2)} |`
+    `${cpu(s, 'kafka')} / ${cpu(s, 'clickhouse')} | ${mib(s.stackRssBytes)} | ` +
+    `${int(s.input.tradesDropped)} / ${int(s.input.tradesUnrepairable)} | ${s.loadAverage.toFixed(2)} |`
   );
 }
 
@@ -89,10 +90,11 @@ export function renderMarkdown(results: RunResults): string {
     '',
     'Rates in msgs/s (trades and depth diffs); latencies in seconds, p50 / p99; CPU in % of one core ' +
       '(sim / producer / aggregator / Kafka / ClickHouse) over the measured part; stack RSS in MiB, each process at its largest; ' +
+      'trades dropped: trade messages the producer queue refused (each repaired over REST), lost: those it could not repair; ' +
       "load: the machine's 1-minute load average at the end of the step (above ~2, other work shared the CPUs).",
     '',
-    '| target rate | symbols | input | end to end | sustained | backlog growth /s | trade → open row | window close → final row | CPU % | stack RSS | load |',
-    '| ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| target rate | symbols | input | end to end | sustained | backlog growth /s | trade → open row | window close → final row | CPU % | stack RSS | trades dropped / lost | load |',
+    '| ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const step of results.steps) lines.push(stepRow(step));
   if (results.steps.some((s) => s.catchUp.kafkaEngine.status !== 'off' || s.catchUp.naive.status !== 'off')) {

@@ -97,6 +97,10 @@ export interface StepResult {
     /** Messages on the topics past the group's committed offsets. */
     committedLag: { max: number; atEnd: number };
     producerDropped: number;
+    /** Trade messages the producer's queue refused (each then repaired over REST)... */
+    tradesDropped: number;
+    /** ...and trades it could not repair: lost. */
+    tradesUnrepairable: number;
     aggregatorPauses: number;
     lateTrades: number;
     deadLetters: number;

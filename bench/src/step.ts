@@ -319,7 +319,7 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
 
     // Per-second samples of the live phase.
     const series: SeriesPoint[] = [];
-    const counters = { producerDropped: 0, pauses: 0, late: 0, dlq: 0 };
+    const counters = { producerDropped: 0, tradesDropped: 0, tradesUnrepairable: 0, pauses: 0, late: 0, dlq: 0 };
     const sample = async (simStats: SimStats | undefined): Promise<SeriesPoint> => {
       const [trades, depth, committedTrades, committedDepth, aggText, prodText] = await Promise.all([
         topicEnd(admin, names.trades),
@@ -335,7 +335,12 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
         counters.late = sumSamples(aggText, 'aggregator_late_trades_total');
         counters.dlq = sumSamples(aggText, 'aggregator_dlq_messages_total');
       }
-      if (prodText) counters.producerDropped = sumSamples(prodText, 'producer_dropped_messages_total');
+      if (prodText) {
+        counters.producerDropped = sumSamples(prodText, 'producer_dropped_messages_total');
+        // A dropped trade is a hole the producer repairs over REST; what it cannot repair is lost.
+        counters.tradesDropped = sumSamples(prodText, 'producer_dropped_messages_total', { topic: names.trades });
+        counters.tradesUnrepairable = sumSamples(prodText, 'producer_trades_unrepairable_total');
+      }
       return {
         t: round(((simStats?.atMs ?? Date.now()) - t0) / 1000, 2),
         simFrames: simStats ? simStats.trades + simStats.depth : (last?.simFrames ?? 0),
@@ -605,6 +610,8 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
           atEnd: endPoint.kafkaMessages - endPoint.committed,
         },
         producerDropped: counters.producerDropped,
+        tradesDropped: counters.tradesDropped,
+        tradesUnrepairable: counters.tradesUnrepairable,
         aggregatorPauses: counters.pauses,
         lateTrades: counters.late,
         deadLetters: counters.dlq,

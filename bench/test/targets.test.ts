@@ -38,6 +38,8 @@ function step(
       processedLag: { atStart: 0, atEnd: 0, max: 0, slopePerS: 0 },
       committedLag: { max: 0, atEnd: 0 },
       producerDropped: 0,
+      tradesDropped: 0,
+      tradesUnrepairable: 0,
       aggregatorPauses: 0,
       lateTrades: 0,
       deadLetters: 0,
