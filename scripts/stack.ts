@@ -1,18 +1,23 @@
 /**
- * `npm run stack [-- --offline]`: the whole stack without Docker. Brings up local Kafka
- * and ClickHouse, then (offline: the simulator's synthetic market and) the producer,
- * aggregator and web, prints the chart's URL, and on Ctrl-C stops everything it started.
+ * `npm run stack [-- --offline] [-- --monitoring]`: the whole stack without Docker. Brings up
+ * local Kafka and ClickHouse, then (offline: the simulator's synthetic market and) the
+ * producer, aggregator and web, (monitoring: Debian's Prometheus scraping them), prints the
+ * URLs, and on Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { commonEnv, findProjectRoot, loadEnv, portSchema } from '@candleflow/common/env';
 import { clickhouseUsersEnv, webUser } from './local-services/clickhouse.js';
 import { ServiceError, localServices, servicesDown, servicesUp, type LocalService } from './local-services/index.js';
+import { commandExists, isPortOpen } from './local-services/processes.js';
+import { localPrometheusConfig, prometheusArgs } from './monitoring.js';
 
 const root = findProjectRoot();
 const offline = process.argv.includes('--offline');
+const monitoring = process.argv.includes('--monitoring');
 const say = (line: string): void => console.log(`stack: ${line}`);
 
 const env = loadEnv({
@@ -21,9 +26,12 @@ const env = loadEnv({
   CLICKHOUSE_WEB_PASSWORD: clickhouseUsersEnv.CLICKHOUSE_WEB_PASSWORD,
   WEB_PORT: portSchema.default(8050),
   SIM_PORT: portSchema.default(9443),
+  PRODUCER_PORT: portSchema.default(9101),
+  AGGREGATOR_PORT: portSchema.default(9102),
+  PROMETHEUS_PORT: portSchema.default(9090),
 });
 
-const colors: Record<string, string> = { sim: '35', producer: '36', aggregator: '33', web: '32' };
+const colors: Record<string, string> = { sim: '35', producer: '36', aggregator: '33', web: '32', prometheus: '34' };
 const levels: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
 /** One line per log record: time, service, level, message and the record's own fields. */
@@ -44,8 +52,18 @@ const children = new Map<string, ChildProcess>();
 let started: LocalService[] = [];
 let stopping = false;
 
+/** A project service, run from source. */
 function run(name: string, script: string, args: string[], extraEnv: Record<string, string>): void {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(root, script), ...args], {
+  runCommand(
+    name,
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', path.join(root, script), ...args],
+    extraEnv,
+  );
+}
+
+function runCommand(name: string, command: string, args: string[], extraEnv: Record<string, string>): void {
+  const child = spawn(command, args, {
     cwd: root,
     env: { ...process.env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,6 +118,50 @@ async function clickhouseUsers(
   return { aggregator: {}, web: {} };
 }
 
+/** Fails before anything starts when Prometheus cannot run: not installed, or its port taken. */
+async function checkPrometheus(): Promise<void> {
+  if (!commandExists('prometheus')) {
+    throw new ServiceError(
+      "--monitoring needs Debian's prometheus package (apt-get install prometheus); Grafana is not packaged in Debian: " +
+        'its dashboard runs with docker compose --profile monitoring up',
+    );
+  }
+  if (await isPortOpen('127.0.0.1', env.PROMETHEUS_PORT)) {
+    throw new ServiceError(
+      `port ${env.PROMETHEUS_PORT} is taken (Debian's prometheus service, started when the package was installed? ` +
+        '`service prometheus stop`); or choose another with PROMETHEUS_PORT',
+    );
+  }
+}
+
+/** Debian's Prometheus with the shared scrape config and rules, pointed at the local ports. */
+async function startPrometheus(): Promise<string> {
+  const dir = path.join(root, '.local', 'prometheus');
+  mkdirSync(dir, { recursive: true });
+  const configFile = path.join(dir, 'prometheus.yml');
+  const local = (port: number): string => `127.0.0.1:${port}`;
+  writeFileSync(
+    configFile,
+    localPrometheusConfig(root, {
+      targets: {
+        producer: local(env.PRODUCER_PORT),
+        aggregator: local(env.AGGREGATOR_PORT),
+        web: local(env.WEB_PORT),
+        prometheus: local(env.PROMETHEUS_PORT),
+      },
+    }),
+  );
+  runCommand(
+    'prometheus',
+    'prometheus',
+    prometheusArgs({ configFile, dataDir: path.join(dir, 'data'), port: env.PROMETHEUS_PORT }),
+    {},
+  );
+  const url = `http://localhost:${env.PROMETHEUS_PORT}`;
+  await waitHealthy('prometheus', `${url}/-/ready`, 60_000);
+  return url;
+}
+
 let shuttingDown: Promise<never> | undefined;
 
 /** Stops every child (SIGTERM, SIGKILL after 15 s), then the services this script started. Runs once. */
@@ -135,6 +197,7 @@ process.on('exit', () => {
 
 try {
   const t0 = Date.now();
+  if (monitoring) await checkPrometheus();
   const services = localServices(root, env);
   started = await servicesUp(services, say);
   const binance: Record<string, string> = {};
@@ -149,6 +212,10 @@ try {
   run('producer', 'producer/src/main.ts', [], binance);
   run('web', 'web/server/main.ts', [], users.web);
   await waitHealthy('web', `http://127.0.0.1:${env.WEB_PORT}/health`, 120_000);
+  if (monitoring) {
+    const url = await startPrometheus();
+    say(`Prometheus at ${url}: graphs, and (Debian's classic UI) ${url}/classic/alerts and /classic/targets`);
+  }
   say(
     `ready in ${((Date.now() - t0) / 1000).toFixed(0)}s: chart at http://localhost:${env.WEB_PORT}` +
       (offline ? ' (offline: synthetic market from the simulator)' : '') +

@@ -122,6 +122,9 @@ test('every named volume is mounted where its service keeps its data', () => {
     // The apache/kafka image writes to /tmp/kraft-combined-logs unless KAFKA_LOG_DIRS says otherwise.
     kafka: String(defaults.kafka?.environment?.KAFKA_LOG_DIRS),
     clickhouse: '/var/lib/clickhouse',
+    // The monitoring profile: the images' data directories (storage.tsdb.path, Grafana's home).
+    prometheus: '/prometheus',
+    grafana: '/var/lib/grafana',
   };
   const mounted = Object.entries(defaults).flatMap(([name, service]) =>
     (service.volumes ?? [])

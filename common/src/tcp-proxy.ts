@@ -14,8 +14,9 @@ export class TcpProxy {
     private readonly targetPort: number,
   ) {}
 
-  /** Starts listening (on the previous port after a `stop`). */
+  /** Starts listening (on the previous port after a `stop`); nothing to do while listening. */
   async start(): Promise<void> {
+    if (this.server) return;
     const server = net.createServer((client) => {
       const upstream = net.connect(this.targetPort, this.targetHost);
       for (const socket of [client, upstream]) {
