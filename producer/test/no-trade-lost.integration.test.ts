@@ -1,13 +1,12 @@
 /**
  * Issue 12, "No trade lost": every trade id reaches the trades topic exactly once, through
- * withheld trades, dropped connections, serverShutdown, a kill -9 and an overload.
+ * withheld trades, dropped connections, serverShutdown and an overload (the kill -9 is in
+ * test/producer-kill.integration.test.ts, with the aggregator and ClickHouse).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import WebSocket from 'ws';
 import { startSimulator } from '@candleflow/binance-sim/simulator';
-import { depthStream, tradeStream } from '@candleflow/common/binance-events';
-import { freePort } from '@candleflow/common/free-port';
+import { depthStream } from '@candleflow/common/binance-events';
 import { testKafkaBrokers, uniqueName, waitUntil } from '@candleflow/common/testing';
 import {
   TopicReader,
@@ -16,17 +15,11 @@ import {
   deleteTopics,
   readTopicWithKafkaJs,
   recordSimulator,
-  runProducer,
+  sentRange,
   startTestProducer,
 } from './support/harness.js';
 
 const symbols = ['BTCUSDT', 'ETHUSDT'];
-
-/** First and last trade id the simulator sent of `symbol`. */
-function sentRange(recording: ReturnType<typeof recordSimulator>, symbol: string): { first: number; last: number } {
-  const sent = (recording.sent.get(tradeStream(symbol)) ?? []).map((s) => (JSON.parse(s.json) as { t: number }).t);
-  return { first: sent[0] ?? -1, last: sent.at(-1) ?? -1 };
-}
 
 test(
   'withheld trades, a dropped connection and a serverShutdown: every trade id once; serverShutdown resyncs no book',
@@ -115,102 +108,6 @@ test(
     assert.equal(await metric('producer_trades_skipped_total'), 0);
     assert.ok(logs.some((l) => l.msg === 'the exchange announced a server shutdown; renewing the connection now'));
     console.log(`# repaired ${repaired} trades (${withheld.length} withheld, the rest across the dropped connection)`);
-  },
-);
-
-test(
-  'the producer killed -9 for 20 s and started again: every trade id on the topic exactly once',
-  { timeout: 240_000 },
-  async (t) => {
-    const total = 30_000;
-    // About 780 trades a second over both symbols.
-    const sim = await startSimulator({
-      source: { kind: 'synthetic', symbols, rate: 800, seed: 31, maxMessages: total },
-    });
-    t.after(() => sim.close());
-    const recording = recordSimulator(sim);
-    // A second client keeps the market trading (and every trade recorded) while the producer is dead.
-    const observer = new WebSocket(
-      `${sim.wsUrl}/stream?streams=${symbols.flatMap((s) => [tradeStream(s), depthStream(s)]).join('/')}`,
-    );
-    t.after(() => observer.terminate());
-    await new Promise((resolve, reject) => observer.once('open', resolve).once('error', reject));
-
-    const topics = { trades: uniqueName('trades'), depth: uniqueName('depth') };
-    t.after(() => deleteTopics(testKafkaBrokers, [topics.trades, topics.depth]));
-    const env = async () => ({
-      SYMBOLS: symbols.join(','),
-      BINANCE_WS_URL: sim.wsUrl,
-      BINANCE_REST_URL: sim.restUrl,
-      KAFKA_BROKERS: testKafkaBrokers.join(','),
-      TOPIC_TRADES: topics.trades,
-      TOPIC_DEPTH: topics.depth,
-      PRODUCER_PORT: String(await freePort()),
-      RECONNECT_MIN_DELAY_MS: '100',
-      RECONNECT_MAX_DELAY_MS: '1000',
-    });
-    const metrics = async (port: string): Promise<string> =>
-      (await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined))?.text() ?? '';
-    /** A metric's value in Prometheus text, summed over the series whose labels include `labels`. */
-    const value = (text: string, name: string, labels = ''): number =>
-      [...text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))]
-        .filter((m) => (m[1] ?? '').includes(labels))
-        .reduce((n, m) => n + Number(m[2]), 0);
-
-    const firstEnv = await env();
-    const first = runProducer(firstEnv);
-    t.after(() => first.child.kill('SIGKILL'));
-    await waitUntil(
-      '3000 trades acknowledged by Kafka',
-      async () =>
-        value(await metrics(firstEnv.PRODUCER_PORT), 'producer_messages_out_total', `topic="${topics.trades}"`) >= 3000,
-      { timeoutMs: 60_000, describe: () => first.out.stdout.slice(-2000) + first.out.stderr },
-    );
-    first.child.kill('SIGKILL');
-    await first.exited;
-    const killedAt = Date.now();
-    await waitUntil('20 s without the producer', () => Date.now() - killedAt >= 20_000, { timeoutMs: 30_000 });
-
-    const secondEnv = await env();
-    const second = runProducer(secondEnv);
-    t.after(() => second.child.kill('SIGKILL'));
-    await waitUntil('the simulator to send every frame', () => sim.stats().trades + sim.stats().depth >= total, {
-      timeoutMs: 120_000,
-    });
-    await waitUntil(
-      'the repair done and Kafka to acknowledge everything',
-      async () => {
-        const text = await metrics(secondEnv.PRODUCER_PORT);
-        return (
-          text !== '' &&
-          value(text, 'producer_repair_pending_symbols') === 0 &&
-          value(text, 'producer_queue_depth') === 0 &&
-          value(text, 'producer_trades_repaired_total') > 0
-        );
-      },
-      { timeoutMs: 120_000, describe: () => second.out.stdout.slice(-3000) + second.out.stderr },
-    );
-    const finalMetrics = await metrics(secondEnv.PRODUCER_PORT);
-    second.child.kill('SIGTERM');
-    assert.equal(await second.exited, 0, second.out.stderr);
-
-    const tradeMessages = await readTopicWithKafkaJs(testKafkaBrokers, topics.trades);
-    let repaired = 0;
-    for (const symbol of symbols) {
-      const trades = await assertEveryTradeOnce(tradeMessages, symbol, { restUrl: sim.restUrl, recording });
-      assert.deepEqual({ first: trades.first, last: trades.last }, sentRange(recording, symbol));
-      repaired += trades.repaired.length;
-    }
-    const lines = second.out.stdout
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as { msg: string; found?: number });
-    assert.ok(lines.some((l) => l.msg === `read the end of ${topics.trades}: 2 of 2 symbols found`));
-    assert.equal(value(finalMetrics, 'producer_trades_skipped_total'), 0);
-    assert.equal(value(finalMetrics, 'producer_trades_unrepairable_total'), 0);
-    console.log(
-      `# ${tradeMessages.length} trades on the topic, each id once; ${repaired} of them repaired over REST (backfill, the 20 s outage)`,
-    );
   },
 );
 

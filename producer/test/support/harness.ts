@@ -202,6 +202,12 @@ export interface SimRecording {
   bookAt: Map<string, Map<number, { bids: PriceLevel[]; asks: PriceLevel[] }>>;
 }
 
+/** First and last trade id the simulator sent of `symbol`. */
+export function sentRange(recording: SimRecording, symbol: string): { first: number; last: number } {
+  const sent = (recording.sent.get(tradeStream(symbol)) ?? []).map((s) => (JSON.parse(s.json) as { t: number }).t);
+  return { first: sent[0] ?? -1, last: sent.at(-1) ?? -1 };
+}
+
 export function recordSimulator(sim: Simulator): SimRecording {
   const recording: SimRecording = { sent: new Map(), bookAt: new Map() };
   sim.on('sent', (stream, data) => {
