@@ -68,6 +68,11 @@ test(
       },
     );
     await waitUntil('300 trades streamed', () => sent.length >= 300, { timeoutMs: 30_000 });
+    // Withheld early in a 10 s window, so that the hole lies inside one (with trades on both
+    // sides), where the window row can see it; 120 trades take about a second.
+    await waitUntil('the start of a window', () => Date.now() % 10_000 >= 1000 && Date.now() % 10_000 < 4000, {
+      timeoutMs: 15_000,
+    });
     sim.withholdTrades(symbol, withheldCount);
     await waitUntil(`${withheldCount} trades withheld`, () => withheld.length === withheldCount, { timeoutMs: 30_000 });
     await waitUntil('the simulator to send its 2500 frames', () => sim.stats().trades + sim.stats().depth >= 2500, {

@@ -79,11 +79,12 @@ function chartState(p: Page): Promise<{ count: number; last: number[] } | null> 
 }
 
 /** How many times the price chart changed during `ms`. */
-async function chartChanges(p: Page, ms: number): Promise<number> {
+/** Changes of the chart within `ms`, watching no longer once `enough` were seen. */
+async function chartChanges(p: Page, ms: number, enough = Number.POSITIVE_INFINITY): Promise<number> {
   let changes = 0;
   let previous = JSON.stringify(await chartState(p));
   const end = Date.now() + ms;
-  while (Date.now() < end) {
+  while (Date.now() < end && changes < enough) {
     await p.waitForTimeout(100);
     const current = JSON.stringify(await chartState(p));
     if (current !== previous) changes++;
@@ -224,7 +225,8 @@ test('falls back to polling when the WebSocket drops, and goes back to it', { ti
     refuse = true;
     await Promise.all(open.splice(0).map((ws) => ws.close()));
     await second.waitForFunction(() => /polling/i.test(document.querySelector('.live-indicator')?.textContent ?? ''));
-    assert.ok((await chartChanges(second, 4000)) >= 2, 'the chart keeps updating by polling');
+    // Polling shares the machine with the rest of the suite: two changes, however long they take.
+    assert.ok((await chartChanges(second, 15_000, 2)) >= 2, 'the chart keeps updating by polling');
     assert.equal(await second.locator('.live-indicator').getAttribute('data-status'), 'live');
 
     refuse = false;
