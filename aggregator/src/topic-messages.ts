@@ -74,6 +74,13 @@ function checkLevels<T>(name: string, levels: readonly PriceLevel[]): Parsed<T> 
   return undefined;
 }
 
+/** Whether `key` holds the bytes of `symbol` (ASCII by the schema), compared in place: no string per message. */
+function isKeyOf(key: Buffer | null, symbol: string): boolean {
+  if (key === null || key.length !== symbol.length) return false;
+  for (let i = 0; i < key.length; i++) if (key[i] !== symbol.charCodeAt(i)) return false;
+  return true;
+}
+
 function checkEnvelope<T>(
   symbol: string,
   field: string,
@@ -81,7 +88,7 @@ function checkEnvelope<T>(
   envelope: RecordEnvelope,
 ): Parsed<T> | undefined {
   const { key } = envelope;
-  if (key === null || key.length !== symbol.length || key.toString('latin1') !== symbol) {
+  if (!isKeyOf(key, symbol)) {
     const shown = key === null ? 'no key' : `key ${JSON.stringify(key.toString('utf8').slice(0, 40))}`;
     return reject('key_mismatch', `${shown} is not the symbol ${symbol}`);
   }
