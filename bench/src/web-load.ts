@@ -15,6 +15,8 @@ import WebSocket from 'ws';
 import { migrate } from '@candleflow/common/clickhouse-migrations';
 import { commonEnv, findProjectRoot, loadEnv } from '@candleflow/common/env';
 import { localServices, servicesDown, servicesUp, type LocalService } from '../../scripts/local-services/index.js';
+// The rows the pipeline would write, as the web's page tests write them: no Kafka, no aggregator.
+import { startMarketFeeder } from '../../web/test/support/market-feeder.js';
 import { fetchText } from './http-text.js';
 import { describeMachine } from './machine.js';
 import { percentile } from './percentiles.js';
@@ -25,7 +27,6 @@ import type { CrowdStats } from './web-load-clients.js';
 import type { WebLoadOptions } from './web-load-options.js';
 import { renderWebLoadMarkdown, type WebLoadResults } from './web-load-report.js';
 import { arrivalGaps, openFilesLimit } from './web-load-stats.js';
-import { startWebMarket } from './web-market.js';
 
 const knownSymbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT', 'DOGEUSDT', 'ADAUSDT', 'TRXUSDT'];
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -236,12 +237,12 @@ export async function runWebLoad(options: WebLoadOptions, say: (line: string) =>
   try {
     await migrate({ url: env.CLICKHOUSE_URL, database });
     cleanups.push(() => admin.command({ query: `DROP DATABASE IF EXISTS ${database}` }));
-    const market = await startWebMarket({
-      clickhouseUrl: env.CLICKHOUSE_URL,
+    const market = await startMarketFeeder({
+      url: env.CLICKHOUSE_URL,
       database,
-      symbols,
+      symbols: Object.fromEntries(symbols.map((symbol, i) => [symbol, 100 * (i + 1) ** 3])),
       historyMs: 24 * 3600_000,
-      tickMs: 250,
+      intervalMs: 250,
       seed: 1,
     });
     cleanups.push(() => market.stop());
