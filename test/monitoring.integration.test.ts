@@ -302,9 +302,22 @@ test(
       const [rate] = await query('sum(rate(producer_messages_in_total{stream="trade"}[10s]))');
       return Number(rate?.value[1]) > 0;
     });
+    const evaluations = z.object({
+      groups: z.array(z.object({ rules: z.array(z.object({ lastEvaluation: z.string() })) })),
+    });
+    /** When the least recently evaluated rule was last evaluated. */
+    const evaluatedAt = async (): Promise<number> =>
+      Math.min(
+        ...(await api('/api/v1/rules?type=alert', evaluations)).groups.flatMap((g) =>
+          g.rules.map((r) => Date.parse(r.lastEvaluation)),
+        ),
+      );
     for (let i = 0; i < 3; i++) {
+      const previous = await evaluatedAt();
+      await waitUntil('every rule evaluated again', async () => (await evaluatedAt()) > previous, {
+        intervalMs: 200,
+      });
       assert.deepEqual(await firing(), []);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   },
 );
@@ -320,11 +333,11 @@ test('dead letters and a ClickHouse outage fire their alerts, and the outage cle
   await sendRaw(topics.TOPIC_DEPTH, 'XRPUSDT', depthUpdate(200));
 
   // A second dead letter once Prometheus has the first: the counter rises.
+  // Two scrapes of the first, so that the second is a rise Prometheus sees.
   await waitUntil(
-    'the first dead letter scraped',
-    async () => (await query('aggregator_dlq_messages_total')).length > 0,
+    'the first dead letter scraped twice',
+    async () => Number((await query('count_over_time(aggregator_dlq_messages_total[1m])'))[0]?.value[1] ?? 0) >= 2,
   );
-  await new Promise((resolve) => setTimeout(resolve, 1500));
   await sendRaw(topics.TOPIC_TRADES, 'BTCUSDT', 'still not json');
   await waitUntil('DeadLettersRising firing', async () => (await firing()).includes('DeadLettersRising aggregator'), {
     timeoutMs: 20_000,
