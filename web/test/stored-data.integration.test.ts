@@ -14,6 +14,7 @@ import { serverMessageSchema, type Candle, type ServerMessage } from '../shared/
 import type { WebServer } from '../server/web-server.js';
 import type { SnapshotLevelRow, TradeRow, WindowRow } from './support/synthetic-market.js';
 import { windowVersion } from './support/synthetic-market.js';
+import { candleOfRow } from './support/fixtures.js';
 import { startTestServer } from './support/test-server.js';
 
 const database = uniqueName('web_stored');
@@ -44,26 +45,6 @@ function windowRow(symbol: string, startMs: number, price: number, overrides: Re
     version: windowVersion(3, true),
   };
   return { ...row, ...overrides };
-}
-
-function candleOf(r: ReturnType<typeof windowRow>): Candle {
-  return {
-    start: r.window_start * 1000,
-    open: r.open,
-    high: r.high,
-    low: r.low,
-    close: r.close,
-    volume: r.volume,
-    quoteVolume: r.quote_volume,
-    vwap: r.vwap,
-    trades: r.trades,
-    buyVolume: r.buy_volume,
-    sellVolume: r.sell_volume,
-    firstTradeId: r.first_trade_id,
-    lastTradeId: r.last_trade_id,
-    missingTrades: 0,
-    isFinal: true,
-  };
 }
 
 const btcGood = [0, 1, 2].map((i) => windowRow('BTCUSDT', t0 + i * 10_000, 60_000 + i));
@@ -153,7 +134,7 @@ test('/api/symbols lists the symbols with readable windows, from those windows o
 });
 
 test('/api/windows: the range ends at the latest readable window; 1970 and 2100 are left out', async () => {
-  const expected = btcGood.map(candleOf);
+  const expected = btcGood.map(candleOfRow);
   // From the recent-candle cache (the page's request) and from ClickHouse (an explicit range).
   for (const path of [
     '/api/windows?symbol=BTCUSDT',
@@ -171,7 +152,7 @@ test('/api/windows: windows with NaN or infinite values are left out, the others
   for (const path of ['/api/windows?symbol=NANUSDT', `/api/windows?symbol=NANUSDT&from=${t0}&to=${t0 + 60_000}`]) {
     const { status, body } = await get(path);
     assert.equal(status, 200, path);
-    assert.deepEqual((body as { windows: Candle[] }).windows, nanGood.map(candleOf), path);
+    assert.deepEqual((body as { windows: Candle[] }).windows, nanGood.map(candleOfRow), path);
   }
 });
 
@@ -236,7 +217,7 @@ test('the WebSocket pushes the readable windows and trades', async () => {
       timeoutMs: 10_000,
     });
     assert.ok(update.type === 'update');
-    assert.deepEqual(update.windows, btcGood.map(candleOf));
+    assert.deepEqual(update.windows, btcGood.map(candleOfRow));
     assert.deepEqual(
       update.trades?.map((t) => t.id),
       [102, 101, 100],

@@ -11,7 +11,7 @@ import { RECEIVE_TIME_HEADER } from '@candleflow/common/binance-events';
 import { uniqueName } from '@candleflow/common/testing';
 import { inputTable } from '../../src/clickhouse-records.js';
 import type { DlqReason } from '../../src/topic-messages.js';
-import { syntheticTrades } from './harness.js';
+import { syntheticTrades, tradeEvent } from './harness.js';
 import type { RefTrade } from './reference-windows.js';
 
 export const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'SOLUSDT'] as const;
@@ -58,18 +58,6 @@ export interface Scenario {
   /** Symbols that have order-book rows. */
   depthSymbols: string[];
 }
-
-const tradeJson = (t: RefTrade): Record<string, unknown> => ({
-  e: 'trade',
-  E: t.timeMs + 3,
-  s: t.symbol,
-  t: t.id,
-  p: t.price,
-  q: t.qty,
-  T: t.timeMs,
-  m: t.buyerIsMaker,
-  M: true,
-});
 
 /** Inserts `bad` between the messages of `stream`, spread evenly (never first or last). */
 function interleave(stream: ScenarioMessage[], bad: ScenarioMessage[]): ScenarioMessage[] {
@@ -206,7 +194,7 @@ export function buildScenario(options: { seed: number; count: number; startMs: n
   for (let partition = 0; partition < TRADES_PARTITIONS; partition++) {
     const good = trades
       .filter((t) => tradesPartition(t.symbol) === partition)
-      .map((t) => ({ label: `trade ${t.symbol} ${t.id}`, key: t.symbol, value: json(tradeJson(t)) }));
+      .map((t) => ({ label: `trade ${t.symbol} ${t.id}`, key: t.symbol, value: json(tradeEvent(t)) }));
     const bad = badTrades.filter((b) => b.partition === partition).map(({ partition: _, ...message }) => message);
     streams.push({ topic: 'trades', partition, messages: interleave(good, bad) });
   }

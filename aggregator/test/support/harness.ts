@@ -90,8 +90,9 @@ export async function createTestEnv(
   };
 }
 
-export function tradeEventJson(t: RefTrade): string {
-  return JSON.stringify({
+/** A reference trade as the Binance trade event the producer forwards. */
+export function tradeEvent(t: RefTrade): Record<string, unknown> {
+  return {
     e: 'trade',
     E: t.timeMs + 3,
     s: t.symbol,
@@ -101,7 +102,11 @@ export function tradeEventJson(t: RefTrade): string {
     T: t.timeMs,
     m: t.buyerIsMaker,
     M: true,
-  });
+  };
+}
+
+export function tradeEventJson(t: RefTrade): string {
+  return JSON.stringify(tradeEvent(t));
 }
 
 export interface RawMessage {

@@ -87,9 +87,8 @@ function ethWindows(): WindowRow[] {
   ];
 }
 
-/** What `/api/windows` returns for BTCUSDT window `i` (after all rewrites). */
-export function expectedBtcCandle(i: number): Candle {
-  const r = btcWindow(i);
+/** What `/api/windows` returns for a stored window row. */
+export function candleOfRow(r: WindowRow): Candle {
   return {
     start: r.window_start * 1000,
     open: r.open,
@@ -104,9 +103,14 @@ export function expectedBtcCandle(i: number): Candle {
     sellVolume: r.sell_volume,
     firstTradeId: r.first_trade_id,
     lastTradeId: r.last_trade_id,
-    missingTrades: 0,
+    missingTrades: r.missing_trades ?? 0,
     isFinal: r.is_final === 1,
   };
+}
+
+/** What `/api/windows` returns for BTCUSDT window `i` (after all rewrites). */
+export function expectedBtcCandle(i: number): Candle {
+  return candleOfRow(btcWindow(i));
 }
 
 export function expectedSymbols() {
