@@ -17,7 +17,7 @@ const MAX_COPIED_HEADERS = 16;
 const MAX_COPIED_HEADER_BYTES = 1024;
 
 /** `reason: detail`, cut to `MAX_REASON_BYTES` of UTF-8. */
-export function reasonText(reason: DlqReason, detail: string): string {
+function reasonText(reason: DlqReason, detail: string): string {
   const text = `${reason}: ${detail}`;
   if (Buffer.byteLength(text) <= MAX_REASON_BYTES) return text;
   const cut = Buffer.from(text)
