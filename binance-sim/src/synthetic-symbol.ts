@@ -1,7 +1,7 @@
 import type { DepthSnapshotBody, DepthUpdateEvent, PriceLevel } from '@candleflow/common/binance-events';
 import { depthStream, tradeStream } from '@candleflow/common/binance-events';
 import { OrderBook } from '@candleflow/common/order-book';
-import { formatFixed } from './fixed-decimal.js';
+import { formatFixed } from '@candleflow/common/decimal';
 import { SeededRandom, deriveSeed } from './seeded-random.js';
 import type { SymbolProfile } from './symbol-profile.js';
 import { TickerAccumulator, type Ticker24hr } from './ticker-24hr.js';

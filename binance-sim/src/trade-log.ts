@@ -1,4 +1,4 @@
-import { addDecimals, multiplyDecimals } from './fixed-decimal.js';
+import { addDecimals, multiplyDecimals } from '@candleflow/common/decimal';
 
 /** Trades kept per symbol for the REST trade endpoints unless told otherwise. */
 export const DEFAULT_TRADE_RETENTION = 1_000_000;

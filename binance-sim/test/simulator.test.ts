@@ -6,7 +6,8 @@ import {
   tradeEventSchema,
   type DepthUpdateEvent,
 } from '@candleflow/common/binance-events';
-import { OrderBook, canonicalDecimal } from '@candleflow/common/order-book';
+import { canonicalDecimal } from '@candleflow/common/decimal';
+import { OrderBook } from '@candleflow/common/order-book';
 import { waitUntil } from '@candleflow/common/testing';
 import { startSimulator, type Simulator } from '../src/simulator.js';
 import { StreamClient } from './stream-client.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DECIMAL_TEXT } from './decimal.js';
 
 /**
  * Schemas of the Binance messages that travel through the stack. Kafka values are the
@@ -6,13 +7,14 @@ import { z } from 'zod';
  * and Kafka messages in the aggregator. Unknown fields pass through untouched.
  */
 
-const decimal = z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal string');
+/** A price or quantity (common/decimal). */
+export const decimalSchema = z.string().regex(DECIMAL_TEXT, 'expected a decimal string');
 const symbol = z.string().regex(/^[A-Z0-9]{2,20}$/, 'expected an upper-case symbol');
 const ms = z.number().int().nonnegative();
 const updateId = z.number().int().nonnegative();
 
 /** `[price, qty]`, both decimal strings; qty "0" removes the level. */
-export const priceLevelSchema = z.tuple([decimal, decimal]);
+export const priceLevelSchema = z.tuple([decimalSchema, decimalSchema]);
 export type PriceLevel = z.infer<typeof priceLevelSchema>;
 
 export const tradeEventSchema = z.looseObject({
@@ -20,8 +22,8 @@ export const tradeEventSchema = z.looseObject({
   E: ms,
   s: symbol,
   t: z.number().int().nonnegative(),
-  p: decimal,
-  q: decimal,
+  p: decimalSchema,
+  q: decimalSchema,
   T: ms,
   m: z.boolean(),
 });

@@ -1,16 +1,7 @@
 import type { PriceLevel } from './binance-events.js';
+import { canonicalDecimal } from './decimal.js';
 
 export type Side = 'bid' | 'ask';
-
-/**
- * Writes a decimal string without trailing zeros ("297.32000000" -> "297.32"), so that
- * books built from Binance strings, simulator strings and ClickHouse numbers compare equal.
- */
-export function canonicalDecimal(value: string): string {
-  if (!value.includes('.')) return value.replace(/^0+(?=\d)/, '');
-  const trimmed = value.replace(/0+$/, '').replace(/\.$/, '');
-  return trimmed.replace(/^0+(?=\d)/, '');
-}
 
 function isZero(qty: string): boolean {
   return !/[1-9]/.test(qty);

@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OrderBook, canonicalDecimal } from '../src/order-book.js';
-
-test('canonicalDecimal drops trailing and leading zeros only', () => {
-  assert.equal(canonicalDecimal('297.32000000'), '297.32');
-  assert.equal(canonicalDecimal('100.00000000'), '100');
-  assert.equal(canonicalDecimal('0.00100000'), '0.001');
-  assert.equal(canonicalDecimal('0.00000000'), '0');
-  assert.equal(canonicalDecimal('1200'), '1200');
-  assert.equal(canonicalDecimal('007.50'), '7.5');
-});
+import { OrderBook } from '../src/order-book.js';
 
 test('a snapshot replaces the book; diffs set, change and remove levels', () => {
   const book = new OrderBook('BTCUSDT');

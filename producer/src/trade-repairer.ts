@@ -1,4 +1,4 @@
-import { REST_SOURCE } from '@candleflow/common/binance-events';
+import { decimalSchema, REST_SOURCE } from '@candleflow/common/binance-events';
 import { z } from 'zod';
 import type { Logger } from '@candleflow/common/logger';
 import { errorMessage } from '@candleflow/common/retry';
@@ -12,15 +12,14 @@ import type { IdRange } from './trade-continuity.js';
 
 const BOUND_REACHED = 'REPAIR_MAX_TRADES_PER_SYMBOL reached';
 
-const decimal = z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal string');
 const id = z.number().int().nonnegative();
 
 /** `GET /api/v3/historicalTrades` answer. */
 export const historicalTradesSchema = z.array(
   z.looseObject({
     id,
-    price: decimal,
-    qty: decimal,
+    price: decimalSchema,
+    qty: decimalSchema,
     time: id,
     isBuyerMaker: z.boolean(),
     isBestMatch: z.boolean(),

@@ -4,8 +4,8 @@
  * decimals for prices and quantities), plus a symbol whose decimals are the hard cases
  * of the Decimal -> Float64 conversion (migration 0002).
  */
-import type { TableRecords, TradeRecord, WindowRecord } from '@candleflow/aggregator/clickhouse-records';
-import { ExactDecimal } from '@candleflow/aggregator/exact-decimal';
+import type { TableRecords, WindowRecord } from '@candleflow/aggregator/clickhouse-records';
+import { parseUnits, unitsOfNumber } from '@candleflow/common/decimal';
 import type { SnapshotRecord, UpdateRecord } from '@candleflow/aggregator/orderbook-rows';
 import {
   bookRows,
@@ -20,7 +20,7 @@ import type { SnapshotLevelRow, TradeRow, UpdateLevelRow, WindowRow } from '../.
 export { btcLatestStart, t0 };
 
 /** The fixture's floats are short binary fractions: their shortest text is the decimal they were written from. */
-const exact = (value: number): ExactDecimal => ExactDecimal.fromNumber(value, 8);
+const exact = (value: number): bigint => unitsOfNumber(value);
 
 function windowRecord(row: WindowRow): WindowRecord {
   return {
@@ -33,7 +33,8 @@ function windowRecord(row: WindowRow): WindowRecord {
   };
 }
 
-function tradeRecord(row: TradeRow): TradeRecord {
+/** A `trades` row with the fields of the aggregator's line (tradeRowJson), which rowJson writes alike. */
+function tradeRecord(row: TradeRow): object {
   return { ...row, price: exact(row.price), qty: exact(row.qty), from_rest: row.from_rest ?? 0 };
 }
 
@@ -48,12 +49,12 @@ const updateRecord = (row: UpdateLevelRow): UpdateRecord => ({ ...row, price: ex
 export const solStart = t0 - 600_000;
 
 /** Prices and quantities at the edges of Decimal(18, 8), and ones Float64 text parsing gets wrong. */
-function hardDecimalTrades(): TradeRecord[] {
-  const trade = (id: number, price: string, qty: string, fromRest: 0 | 1): TradeRecord => ({
+function hardDecimalTrades(): object[] {
+  const trade = (id: number, price: string, qty: string, fromRest: 0 | 1): object => ({
     symbol: 'SOLUSDT',
     trade_id: id,
-    price: ExactDecimal.parse(price),
-    qty: ExactDecimal.parse(qty),
+    price: parseUnits(price),
+    qty: parseUnits(qty),
     trade_time_ms: solStart + id * 1000,
     event_time_ms: solStart + id * 1000 + 7,
     is_buyer_maker: id % 2 === 0 ? 1 : 0,
@@ -72,10 +73,10 @@ function hardDecimalWindow(): WindowRecord {
   return {
     symbol: 'SOLUSDT',
     window_start: solStart / 1000,
-    open: ExactDecimal.parse('19.80043021'),
-    high: ExactDecimal.parse('9999999999.99999999'),
-    low: ExactDecimal.parse('0.00000001'),
-    close: ExactDecimal.parse('123.45678901'),
+    open: parseUnits('19.80043021'),
+    high: parseUnits('9999999999.99999999'),
+    low: parseUnits('0.00000001'),
+    close: parseUnits('123.45678901'),
     volume: 0.1 + 0.2,
     quote_volume: 1 / 3,
     vwap: 2 / 3,

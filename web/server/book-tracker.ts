@@ -1,3 +1,4 @@
+import { storedDecimalText } from '@candleflow/common/decimal';
 import { OrderBook, type Side } from '@candleflow/common/order-book';
 import type { BookLevel } from '../shared/api-types.js';
 
@@ -61,14 +62,6 @@ export class BookTracker {
   }
 
   private setLevel(level: LevelRow): void {
-    this.book.setLevel(level.side, decimalText(level.price), decimalText(level.qty));
+    this.book.setLevel(level.side, storedDecimalText(level.price), storedDecimalText(level.qty));
   }
-}
-
-/** A Float64 from ClickHouse as the plain decimal string OrderBook keys levels by. */
-export function decimalText(value: number): string {
-  const text = String(value);
-  if (!/e/i.test(text)) return text;
-  // Exponent form (1e-7): write it out; 20 fraction digits cover Binance's 8-decimal prices.
-  return value.toFixed(20).replace(/\.?0+$/, '');
 }

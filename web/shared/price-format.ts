@@ -1,6 +1,8 @@
 /**
  * Decimals to show for a price so that about six significant digits are visible:
  * 65012.34 (BTC), 3012.456 (ETH), 0.123456 (small caps), never more than 8 (Binance's tick).
+ * Display only, on Float64s: the browser bundle takes nothing from @candleflow/common, whose
+ * package exports resolve to its compiled output, absent before `tsc -b` (as under `npm run stack`).
  */
 export function priceDecimals(price: number): number {
   if (!Number.isFinite(price) || price === 0) return 2;
