@@ -7,10 +7,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { TumblingWindows, type Trade } from '@candleflow/aggregator/tumbling-window';
-import { inputTable, rowJson, tradeRecord } from '@candleflow/aggregator/clickhouse-records';
+import { inputTable, rowJson, tradeRowJson } from '@candleflow/aggregator/clickhouse-records';
 import { updateRecords } from '@candleflow/aggregator/orderbook-rows';
 import { parseDepthMessage, parseTradeMessage, type RecordEnvelope } from '@candleflow/aggregator/topic-messages';
 import { migrate } from '@candleflow/common/clickhouse-migrations';
+import { parseUnits } from '@candleflow/common/decimal';
 import { commonEnv, findProjectRoot, loadEnv } from '@candleflow/common/env';
 import type { PriceLevel } from '@candleflow/common/binance-events';
 import { OrderBook } from '@candleflow/common/order-book';
@@ -71,8 +72,8 @@ function windowEngine(quick: boolean): MicroResult {
   const trades: Trade[] = Array.from({ length: count }, (_, i) => ({
     symbol: SYMBOLS[i % SYMBOLS.length] ?? 'SYM0USDT',
     tradeId: i,
-    price: price(rng),
-    qty: (rng.next() * 2).toFixed(5),
+    price: parseUnits(price(rng)),
+    qty: parseUnits((rng.next() * 2).toFixed(5)),
     // 20,000 trades a second of trade time: windows open and close as in a busy market.
     tradeTimeMs: startMs + Math.floor(i / 20),
     isBuyerMaker: rng.next() < 0.5,
@@ -121,7 +122,7 @@ function parseAndBuildTrades(quick: boolean): MicroResult {
     for (const [i, message] of messages.entries()) {
       const parsed = parseTradeMessage(message, envelopes[i] as RecordEnvelope);
       if (!parsed.ok) throw new Error(parsed.detail);
-      rows += rowJson(tradeRecord(parsed.event, false)).length > 0 ? 1 : 0;
+      rows += tradeRowJson(parsed.event, parsed.event.eventTimeMs, false).length > 0 ? 1 : 0;
     }
   });
   return {
@@ -186,7 +187,7 @@ async function clickhouseInserts(quick: boolean): Promise<MicroResult[]> {
         const message = Buffer.from(tradeJson(rng, nextId, 1_700_000_000_000 + nextId++));
         const parsed = parseTradeMessage(message, envelopeOf(message));
         if (!parsed.ok) throw new Error(parsed.detail);
-        return tradeRecord(parsed.event, false);
+        return tradeRowJson(parsed.event, parsed.event.eventTimeMs, false);
       });
       let rows = 0;
       let inserts = 0;

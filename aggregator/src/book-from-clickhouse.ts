@@ -1,7 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { storedDecimalText } from '@candleflow/common/decimal';
 import { OrderBook, type Side } from '@candleflow/common/order-book';
-import { PRICE_DIGITS } from './clickhouse-records.js';
-import { ExactDecimal } from './exact-decimal.js';
 
 /** ClickHouse 18.16 has no query parameters: values are inlined after these checks. */
 function symbolLiteral(symbol: string): string {
@@ -13,9 +12,6 @@ function idLiteral(value: number): string {
   if (!Number.isSafeInteger(value) || value < 0) throw new Error(`not an id or time: ${value}`);
   return String(value);
 }
-
-/** The decimal a stored Float64 price or quantity was written from. */
-const decimalOf = (value: number): string => ExactDecimal.fromNumber(value, PRICE_DIGITS.fraction).toString();
 
 interface LevelRow {
   side: Side;
@@ -52,8 +48,8 @@ export async function bookAtUpdateId(
   const book = new OrderBook(symbol);
   book.loadSnapshot(
     snapshotId,
-    levels.filter((l) => l.side === 'bid').map((l) => [decimalOf(l.price), decimalOf(l.qty)]),
-    levels.filter((l) => l.side === 'ask').map((l) => [decimalOf(l.price), decimalOf(l.qty)]),
+    levels.filter((l) => l.side === 'bid').map((l) => [storedDecimalText(l.price), storedDecimalText(l.qty)]),
+    levels.filter((l) => l.side === 'ask').map((l) => [storedDecimalText(l.price), storedDecimalText(l.qty)]),
   );
   const changes = await rows<LevelRow & { u: string }>(
     client,
@@ -62,7 +58,7 @@ export async function bookAtUpdateId(
      ORDER BY last_update_id`,
   );
   for (const change of changes) {
-    book.setLevel(change.side, decimalOf(change.price), decimalOf(change.qty));
+    book.setLevel(change.side, storedDecimalText(change.price), storedDecimalText(change.qty));
     book.lastUpdateId = Number(change.u);
   }
   return book;

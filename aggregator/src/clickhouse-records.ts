@@ -1,29 +1,20 @@
-import type { TradeEvent } from '@candleflow/common/binance-events';
-import { ExactDecimal } from './exact-decimal.js';
+import { formatUnits, parseUnits } from '@candleflow/common/decimal';
 import type { SnapshotRecord, UpdateRecord } from './orderbook-rows.js';
-import type { WindowRow } from './tumbling-window.js';
+import type { Trade, WindowRow } from './tumbling-window.js';
 
-/** A row of `trades`. */
-export interface TradeRecord {
-  symbol: string;
-  trade_id: number;
-  price: ExactDecimal;
-  qty: ExactDecimal;
-  trade_time_ms: number;
-  event_time_ms: number;
-  is_buyer_maker: 0 | 1;
-  /** 1 when the producer fetched the trade over REST to fill a hole in the ids. */
-  from_rest: 0 | 1;
-}
+/**
+ * Decimal fields of records are BigInt units of 10^-8 (common/decimal), written as JSON
+ * numbers with all their digits, which ClickHouse reads exactly into Decimal(18, 8) columns.
+ */
 
 /** A row of `trade_windows`; `window_start` in Unix seconds (time-zone free on insert). */
 export interface WindowRecord {
   symbol: string;
   window_start: number;
-  open: ExactDecimal;
-  high: ExactDecimal;
-  low: ExactDecimal;
-  close: ExactDecimal;
+  open: bigint;
+  high: bigint;
+  low: bigint;
+  close: bigint;
   volume: number;
   quote_volume: number;
   vwap: number;
@@ -39,7 +30,8 @@ export interface WindowRecord {
 
 /** Rows per table, in the shape each table takes them. */
 export interface TableRecords {
-  trades: TradeRecord[];
+  /** JSONEachRow lines, each written once when its message is read (tradeRowJson). */
+  trades: string[];
   trade_windows: WindowRecord[];
   orderbook_snapshots: SnapshotRecord[];
   orderbook_updates: UpdateRecord[];
@@ -55,33 +47,28 @@ export function inputTable(table: TableName): string {
   return table === 'trade_windows' || table === 'trades' ? `${table}_input_v2` : `${table}_input`;
 }
 
-/** Prices and quantities go to Decimal(18, 8) columns: at most 10 integer and 8 fraction digits. */
-export const PRICE_DIGITS = { integer: 10, fraction: 8 } as const;
-
 /**
- * One JSONEachRow line for a record: like JSON.stringify, but exact decimals are written as
- * plain JSON numbers with all their digits, which ClickHouse reads exactly into Decimal columns.
+ * One JSONEachRow line for a record: like JSON.stringify, but BigInt decimal units are
+ * written as plain JSON numbers with all their digits; a string is a line written before.
  */
 export function rowJson(value: unknown): string {
+  if (typeof value === 'string') return value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return JSON.stringify(value);
-  const fields = Object.entries(value).map(
-    ([name, field]) =>
-      `${JSON.stringify(name)}:${field instanceof ExactDecimal ? field.toString() : JSON.stringify(field)}`,
-  );
-  return `{${fields.join(',')}}`;
+  let line = '';
+  for (const name in value) {
+    const field: unknown = (value as Record<string, unknown>)[name];
+    line += `${line === '' ? '{' : ','}"${name}":${typeof field === 'bigint' ? formatUnits(field) : JSON.stringify(field)}`;
+  }
+  return line === '' ? '{}' : `${line}}`;
 }
 
-export function tradeRecord(event: TradeEvent, fromRest: boolean): TradeRecord {
-  return {
-    symbol: event.s,
-    trade_id: event.t,
-    price: ExactDecimal.parse(event.p),
-    qty: ExactDecimal.parse(event.q),
-    trade_time_ms: event.T,
-    event_time_ms: event.E,
-    is_buyer_maker: event.m ? 1 : 0,
-    from_rest: fromRest ? 1 : 0,
-  };
+/** The `trades` row of a trade (symbols are `[A-Z0-9]` by the input contract: nothing to escape). */
+export function tradeRowJson(trade: Trade, eventTimeMs: number, fromRest: boolean): string {
+  return (
+    `{"symbol":"${trade.symbol}","trade_id":${trade.tradeId},"price":${formatUnits(trade.price)},` +
+    `"qty":${formatUnits(trade.qty)},"trade_time_ms":${trade.tradeTimeMs},"event_time_ms":${eventTimeMs},` +
+    `"is_buyer_maker":${trade.isBuyerMaker ? 1 : 0},"from_rest":${fromRest ? 1 : 0}}`
+  );
 }
 
 /**
@@ -97,10 +84,10 @@ export function windowRecord(row: WindowRow): WindowRecord {
   return {
     symbol: row.symbol,
     window_start: row.windowStartMs / 1000,
-    open: ExactDecimal.parse(row.open),
-    high: ExactDecimal.parse(row.high),
-    low: ExactDecimal.parse(row.low),
-    close: ExactDecimal.parse(row.close),
+    open: parseUnits(row.open),
+    high: parseUnits(row.high),
+    low: parseUnits(row.low),
+    close: parseUnits(row.close),
     volume: row.volume,
     quote_volume: row.quoteVolume,
     vwap: row.vwap,

@@ -11,11 +11,11 @@ export const aggregatorEnv = {
   WINDOW_GRACE_MS: nonNegativeInt.default(2000),
   WINDOW_IDLE_MS: positiveInt.default(3000),
   /** How often open (still changing) windows are written. */
-  WINDOW_EMIT_MS: positiveInt.default(1000),
+  WINDOW_EMIT_MS: positiveInt.default(250),
   /** A ClickHouse batch is cut at this many rows... */
   SINK_BATCH_ROWS: positiveInt.default(5000),
   /** ...or this long after the previous one, whichever comes first. */
-  SINK_FLUSH_MS: positiveInt.default(500),
+  SINK_FLUSH_MS: positiveInt.default(200),
   /** Batches cut but not yet written; when full, reading from Kafka pauses. */
   SINK_MAX_PENDING_BATCHES: positiveInt.default(4),
   SINK_RETRY_MIN_MS: positiveInt.default(200),

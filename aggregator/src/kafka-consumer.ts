@@ -314,34 +314,44 @@ export class AggregatorConsumer {
 
   private async processBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    const owned = this.owned.get(key(batch.topic, batch.partition));
+    const partitionKey = key(batch.topic, batch.partition);
+    const owned = this.owned.get(partitionKey);
     if (!owned || this.stopping) return;
     if (!(await this.waitReady(owned, heartbeat))) return;
+    // Only a seek makes a batch stale, and the aggregator never seeks: asked once, as KafkaJS
+    // builds a JSON key for each call.
+    const stale = isStale();
     const nowMs = Date.now();
-    for (const message of batch.messages) {
-      if (this.stopping || !isRunning() || isStale() || this.owned.get(key(batch.topic, batch.partition)) !== owned) {
-        break;
+    // Only the last offset handled is resolved: KafkaJS keeps just the latest, and parses each it is given.
+    let handled: string | undefined;
+    try {
+      for (const message of batch.messages) {
+        if (this.stopping || stale || !isRunning() || this.owned.get(partitionKey) !== owned) {
+          break;
+        }
+        const offset = Number(message.offset);
+        if (owned.next === undefined || offset >= owned.next) {
+          const timestampMs = Number(message.timestamp);
+          this.processor.process(
+            batch.topic,
+            batch.partition,
+            {
+              offset,
+              key: message.key,
+              value: message.value,
+              // A record without a usable timestamp is judged against the time it is read.
+              timestampMs: Number.isFinite(timestampMs) && timestampMs > 0 ? timestampMs : nowMs,
+              headers: message.headers,
+              replayed: owned.replayTo !== undefined && offset < owned.replayTo,
+            },
+            nowMs,
+          );
+          owned.next = offset + 1;
+        }
+        handled = message.offset;
       }
-      const offset = Number(message.offset);
-      if (owned.next === undefined || offset >= owned.next) {
-        const timestampMs = Number(message.timestamp);
-        this.processor.process(
-          batch.topic,
-          batch.partition,
-          {
-            offset,
-            key: message.key,
-            value: message.value,
-            // A record without a usable timestamp is judged against the time it is read.
-            timestampMs: Number.isFinite(timestampMs) && timestampMs > 0 ? timestampMs : nowMs,
-            headers: message.headers,
-            replayed: owned.replayTo !== undefined && offset < owned.replayTo,
-          },
-          nowMs,
-        );
-        owned.next = offset + 1;
-      }
-      resolveOffset(message.offset);
+    } finally {
+      if (handled !== undefined) resolveOffset(handled);
     }
     if (owned.next !== undefined) {
       this.options.metrics.consumerLag.set(

@@ -1,17 +1,18 @@
 import type { IHeaders } from 'kafkajs';
 import { REST_SOURCE, SOURCE_HEADER } from '@candleflow/common/binance-events';
-import { tradeRecord } from './clickhouse-records.js';
+import { tradeRowJson } from './clickhouse-records.js';
 import { DLQ_TRUNCATED_HEADER, messageDeadLetter } from './dead-letters.js';
 import type { AggregatorMetrics } from './metrics.js';
 import { snapshotRecords, UpdateIdSequence, updateRecords } from './orderbook-rows.js';
-import { parseDepthMessage, parseTradeMessage, tradeOf, type DlqReason } from './topic-messages.js';
+import { isAsciiOf, parseDepthMessage, parseTradeMessage, type DlqReason } from './topic-messages.js';
 import type { TumblingWindows } from './tumbling-window.js';
 import type { BatchAccumulator } from './write-batch.js';
 
-/** Whether the producer fetched the trade over REST to fill a hole (header `source: rest`). */
+/** Whether the producer fetched the trade over REST to fill a hole (header `source: rest`), compared in place. */
 function isRestRepair(headers: IHeaders | undefined): boolean {
   const source = headers?.[SOURCE_HEADER];
-  return source !== undefined && source.toString() === REST_SOURCE;
+  if (source === undefined) return false;
+  return Buffer.isBuffer(source) ? isAsciiOf(source, REST_SOURCE) : String(source) === REST_SOURCE;
 }
 
 /** A Kafka message as the processor needs it. */
@@ -76,8 +77,10 @@ export class MessageProcessor {
       if (!message.replayed) this.deadLetter(this.topics.trades, partition, message, parsed.reason, parsed.detail);
       return;
     }
-    if (!message.replayed) this.out.add('trades', [tradeRecord(parsed.event, isRestRepair(message.headers))]);
-    const outcome = this.engine.add(partition, message.offset, tradeOf(parsed.event), nowMs);
+    const trade = parsed.event;
+    if (!message.replayed)
+      this.out.addRow('trades', tradeRowJson(trade, trade.eventTimeMs, isRestRepair(message.headers)));
+    const outcome = this.engine.add(partition, message.offset, trade, nowMs);
     if (outcome === 'late') this.metrics.lateTrades.inc();
     else if (outcome === 'duplicate') this.metrics.duplicateTrades.inc();
   }

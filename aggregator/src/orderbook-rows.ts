@@ -1,6 +1,6 @@
 import type { DepthSnapshotEvent, DepthUpdateEvent, PriceLevel } from '@candleflow/common/binance-events';
+import { parseUnits } from '@candleflow/common/decimal';
 import type { Side } from '@candleflow/common/order-book';
-import { ExactDecimal } from './exact-decimal.js';
 
 /** A row of `orderbook_snapshots`: one level of a snapshot. */
 export interface SnapshotRecord {
@@ -8,8 +8,8 @@ export interface SnapshotRecord {
   last_update_id: number;
   snapshot_time_ms: number;
   side: Side;
-  price: ExactDecimal;
-  qty: ExactDecimal;
+  price: bigint;
+  qty: bigint;
 }
 
 /** A row of `orderbook_updates`: one changed level of a diff; qty 0 removes the level. */
@@ -19,12 +19,12 @@ export interface UpdateRecord {
   last_update_id: number;
   event_time_ms: number;
   side: Side;
-  price: ExactDecimal;
-  qty: ExactDecimal;
+  price: bigint;
+  qty: bigint;
 }
 
-function levels(side: Side, list: readonly PriceLevel[]): { side: Side; price: ExactDecimal; qty: ExactDecimal }[] {
-  return list.map(([price, qty]) => ({ side, price: ExactDecimal.parse(price), qty: ExactDecimal.parse(qty) }));
+function levels(side: Side, list: readonly PriceLevel[]): { side: Side; price: bigint; qty: bigint }[] {
+  return list.map(([price, qty]) => ({ side, price: parseUnits(price), qty: parseUnits(qty) }));
 }
 
 export function snapshotRecords(event: DepthSnapshotEvent): SnapshotRecord[] {

@@ -6,9 +6,9 @@ import {
   type PriceLevel,
   type TradeEvent,
 } from '@candleflow/common/binance-events';
+import { DECIMAL_INTEGER_DIGITS, DECIMAL_SCALE, scanUnits } from '@candleflow/common/decimal';
 import type { z } from 'zod';
-import { PRICE_DIGITS } from './clickhouse-records.js';
-import { ExactDecimal } from './exact-decimal.js';
+import { scanTradeEvent } from './trade-scanner.js';
 import type { Trade } from './tumbling-window.js';
 
 /**
@@ -58,9 +58,11 @@ const reject = <T>(reason: DlqReason, detail: string): Parsed<T> => ({ ok: false
 /** Whether a string the schema accepted as a decimal (digits, optional fraction) is above zero. */
 const isPositive = (decimal: string): boolean => /[1-9]/.test(decimal);
 
+const oversized = (path: string, text: string): string =>
+  `${path}: ${text.slice(0, 40)} has more than ${DECIMAL_INTEGER_DIGITS} integer or ${DECIMAL_SCALE} fraction digits`;
+
 function checkDecimal(path: string, text: string): string | undefined {
-  if (ExactDecimal.parse(text).fits(PRICE_DIGITS.integer, PRICE_DIGITS.fraction)) return undefined;
-  return `${path}: ${text.slice(0, 40)} has more than ${PRICE_DIGITS.integer} integer or ${PRICE_DIGITS.fraction} fraction digits`;
+  return scanUnits(text) === 'out_of_range' ? oversized(path, text) : undefined;
 }
 
 function checkLevels<T>(name: string, levels: readonly PriceLevel[]): Parsed<T> | undefined {
@@ -74,10 +76,10 @@ function checkLevels<T>(name: string, levels: readonly PriceLevel[]): Parsed<T> 
   return undefined;
 }
 
-/** Whether `key` holds the bytes of `symbol` (ASCII by the schema), compared in place: no string per message. */
-function isKeyOf(key: Buffer | null, symbol: string): boolean {
-  if (key === null || key.length !== symbol.length) return false;
-  for (let i = 0; i < key.length; i++) if (key[i] !== symbol.charCodeAt(i)) return false;
+/** Whether `bytes` are the ASCII `text` (a symbol, a header value), compared in place: no string per message. */
+export function isAsciiOf(bytes: Buffer | null, text: string): boolean {
+  if (bytes === null || bytes.length !== text.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
   return true;
 }
 
@@ -88,7 +90,7 @@ function checkEnvelope<T>(
   envelope: RecordEnvelope,
 ): Parsed<T> | undefined {
   const { key } = envelope;
-  if (!isKeyOf(key, symbol)) {
+  if (!isAsciiOf(key, symbol)) {
     const shown = key === null ? 'no key' : `key ${JSON.stringify(key.toString('utf8').slice(0, 40))}`;
     return reject('key_mismatch', `${shown} is not the symbol ${symbol}`);
   }
@@ -104,32 +106,90 @@ function checkEnvelope<T>(
   return undefined;
 }
 
-function parseJson<T>(schema: z.ZodType<T>, what: string, value: Buffer | null): Parsed<T> {
+/** The JSON in a message's value, or why there is none. */
+function readJson(value: Buffer | null): { json: unknown } | Parsed<never> {
   if (value === null || value.length === 0) return reject('empty', 'empty message');
-  let json: unknown;
   try {
-    json = JSON.parse(value.toString('utf8'));
+    return { json: JSON.parse(value.toString('utf8')) as unknown };
   } catch (error) {
     return reject('not_json', `not JSON: ${(error instanceof Error ? error.message : String(error)).slice(0, 200)}`);
   }
-  const result = schema.safeParse(json);
+}
+
+function parseJson<T>(schema: z.ZodType<T>, what: string, value: Buffer | null): Parsed<T> {
+  const read = readJson(value);
+  if (!('json' in read)) return read;
+  const result = schema.safeParse(read.json);
   return result.success
     ? { ok: true, event: result.data }
     : reject('schema', `not ${what}: ${describeZodError(result.error)}`);
 }
 
-/** A value of the trades topic: a Binance trade event, checked against the input contract. */
-export function parseTradeMessage(value: Buffer | null, envelope: RecordEnvelope): Parsed<TradeEvent> {
-  const parsed = parseJson(tradeEventSchema, 'a trade event', value);
-  if (!parsed.ok) return parsed;
-  const event = parsed.event;
-  const bad =
-    checkEnvelope<TradeEvent>(event.s, 'T', event.T, envelope) ??
-    (!isPositive(event.p) ? reject<TradeEvent>('not_positive', `p: price ${event.p} is not positive`) : undefined) ??
-    (!isPositive(event.q) ? reject<TradeEvent>('not_positive', `q: quantity ${event.q} is not positive`) : undefined);
+/** A trade message as read: the trade, and the event time `E` its `trades` row keeps. */
+export interface TradeMessage extends Trade {
+  eventTimeMs: number;
+}
+
+const SYMBOL = /^[A-Z0-9]{2,20}$/;
+const isId = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/** What tradeEventSchema checks of the fields' types, without building the schema's copy of the object. */
+function isTradeShaped(json: unknown): json is TradeEvent {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return false;
+  const o = json as Record<string, unknown>;
+  return (
+    o.e === 'trade' &&
+    isId(o.E) &&
+    isId(o.t) &&
+    isId(o.T) &&
+    typeof o.m === 'boolean' &&
+    typeof o.s === 'string' &&
+    SYMBOL.test(o.s) &&
+    typeof o.p === 'string' &&
+    typeof o.q === 'string'
+  );
+}
+
+/** The contract's checks after the schema's, with each decimal scanned once; undefined if one is not a decimal. */
+function checkTrade(event: TradeEvent, envelope: RecordEnvelope): Parsed<TradeMessage> | undefined {
+  const price = scanUnits(event.p);
+  const qty = scanUnits(event.q);
+  if (price === 'not_decimal' || qty === 'not_decimal') return undefined;
+  const bad = checkEnvelope<TradeMessage>(event.s, 'T', event.T, envelope);
   if (bad !== undefined) return bad;
-  const oversized = checkDecimal('p', event.p) ?? checkDecimal('q', event.q);
-  return oversized === undefined ? parsed : reject('precision', oversized);
+  if (price === 0n) return reject('not_positive', `p: price ${event.p} is not positive`);
+  if (qty === 0n) return reject('not_positive', `q: quantity ${event.q} is not positive`);
+  if (price === 'out_of_range') return reject('precision', oversized('p', event.p));
+  if (qty === 'out_of_range') return reject('precision', oversized('q', event.q));
+  const trade: TradeMessage = {
+    symbol: event.s,
+    tradeId: event.t,
+    price,
+    qty,
+    tradeTimeMs: event.T,
+    isBuyerMaker: event.m,
+    eventTimeMs: event.E,
+  };
+  return { ok: true, event: trade };
+}
+
+/** A value of the trades topic: a Binance trade event, checked against the input contract. */
+export function parseTradeMessage(value: Buffer | null, envelope: RecordEnvelope): Parsed<TradeMessage> {
+  const plain = value === null ? undefined : scanTradeEvent(value);
+  if (plain !== undefined) {
+    const checked = checkTrade(plain, envelope);
+    if (checked !== undefined) return checked;
+  }
+  const read = readJson(value);
+  if (!('json' in read)) return read;
+  if (isTradeShaped(read.json)) {
+    const checked = checkTrade(read.json, envelope);
+    if (checked !== undefined) return checked;
+  }
+  // Anything unusual: the schema names what is wrong, or accepts it after all.
+  const result = tradeEventSchema.safeParse(read.json);
+  if (!result.success) return reject('schema', `not a trade event: ${describeZodError(result.error)}`);
+  return checkTrade(result.data, envelope) ?? reject('schema', 'not a trade event: p or q: expected a decimal string');
 }
 
 /** A value of the depth topic: a Binance depthUpdate or the producer's depthSnapshot, checked against the contract. */
@@ -144,15 +204,4 @@ export function parseDepthMessage(value: Buffer | null, envelope: RecordEnvelope
     return checkLevels('b', event.b) ?? checkLevels('a', event.a) ?? parsed;
   }
   return checkLevels('bids', event.bids) ?? checkLevels('asks', event.asks) ?? parsed;
-}
-
-export function tradeOf(event: TradeEvent): Trade {
-  return {
-    symbol: event.s,
-    tradeId: event.t,
-    price: event.p,
-    qty: event.q,
-    tradeTimeMs: event.T,
-    isBuyerMaker: event.m,
-  };
 }

@@ -1,17 +1,17 @@
-import { ExactDecimal } from './exact-decimal.js';
+import { divideRounded, formatUnits, unitsToNumber } from '@candleflow/common/decimal';
 
-/** A trade as the window engine needs it; prices and quantities stay decimal strings. */
+/** A trade as the window engine needs it; price and quantity in units of 10^-8 (common/decimal), parsed once. */
 export interface Trade {
   symbol: string;
   tradeId: number;
-  price: string;
-  qty: string;
+  price: bigint;
+  qty: bigint;
   tradeTimeMs: number;
   /** Binance `m`: true when the buyer was the maker, i.e. the taker sold. */
   isBuyerMaker: boolean;
 }
 
-/** One (symbol, window) as written to `trade_windows`; prices as the trades' decimal strings. */
+/** One (symbol, window) as written to `trade_windows`; prices as decimal text without trailing zeros. */
 export interface WindowRow {
   symbol: string;
   windowStartMs: number;
@@ -49,7 +49,10 @@ export interface WindowSettings {
 
 export type AddOutcome = 'added' | 'duplicate' | 'late';
 
+/** Decimals of the quote volume (price × quantity) and of the VWAP before its conversion to a Float64. */
+const QUOTE_SCALE = 16;
 const VWAP_SCALE = 20;
+const VWAP_SHIFT = 10n ** BigInt(VWAP_SCALE + 8 - QUOTE_SCALE);
 
 /** Start of the window holding `timeMs`. */
 export function windowStart(timeMs: number, windowMs: number): number {
@@ -61,11 +64,6 @@ function isBefore(a: Trade, b: Trade): boolean {
   return a.tradeTimeMs < b.tradeTimeMs || (a.tradeTimeMs === b.tradeTimeMs && a.tradeId < b.tradeId);
 }
 
-interface Extreme {
-  value: ExactDecimal;
-  text: string;
-}
-
 /**
  * The aggregate of one window's trades, in exact decimals. Adding a trade id it has already
  * seen changes nothing, so re-delivered trades are never counted twice.
@@ -74,11 +72,12 @@ export class WindowAggregate {
   private readonly ids = new Set<number>();
   private first: Trade | undefined;
   private last: Trade | undefined;
-  private high: Extreme | undefined;
-  private low: Extreme | undefined;
-  private volume = ExactDecimal.ZERO;
-  private quoteVolume = ExactDecimal.ZERO;
-  private buyVolume = ExactDecimal.ZERO;
+  private high: bigint | undefined;
+  private low: bigint | undefined;
+  private volume = 0n;
+  /** In units of 10^-QUOTE_SCALE. */
+  private quoteVolume = 0n;
+  private buyVolume = 0n;
   private minId = Number.POSITIVE_INFINITY;
   private maxId = Number.NEGATIVE_INFINITY;
 
@@ -95,15 +94,14 @@ export class WindowAggregate {
   add(trade: Trade): boolean {
     if (this.ids.has(trade.tradeId)) return false;
     this.ids.add(trade.tradeId);
-    const price = ExactDecimal.parse(trade.price);
-    const qty = ExactDecimal.parse(trade.qty);
+    const { price, qty } = trade;
     if (this.first === undefined || isBefore(trade, this.first)) this.first = trade;
     if (this.last === undefined || isBefore(this.last, trade)) this.last = trade;
-    if (this.high === undefined || price.compare(this.high.value) > 0) this.high = { value: price, text: trade.price };
-    if (this.low === undefined || price.compare(this.low.value) < 0) this.low = { value: price, text: trade.price };
-    this.volume = this.volume.plus(qty);
-    this.quoteVolume = this.quoteVolume.plus(price.times(qty));
-    if (!trade.isBuyerMaker) this.buyVolume = this.buyVolume.plus(qty);
+    if (this.high === undefined || price > this.high) this.high = price;
+    if (this.low === undefined || price < this.low) this.low = price;
+    this.volume += qty;
+    this.quoteVolume += price * qty;
+    if (!trade.isBuyerMaker) this.buyVolume += qty;
     this.minId = Math.min(this.minId, trade.tradeId);
     this.maxId = Math.max(this.maxId, trade.tradeId);
     return true;
@@ -112,24 +110,28 @@ export class WindowAggregate {
   /** The row for the trades so far. The window must hold at least one trade. */
   row(isFinal: boolean): WindowRow {
     const { first, last, high, low } = this;
-    if (!first || !last || !high || !low) throw new Error(`window ${this.symbol}@${this.windowStartMs} has no trades`);
-    const volume = this.volume.toNumber();
+    if (!first || !last || high === undefined || low === undefined) {
+      throw new Error(`window ${this.symbol}@${this.windowStartMs} has no trades`);
+    }
     return {
       symbol: this.symbol,
       windowStartMs: this.windowStartMs,
-      open: first.price,
-      high: high.text,
-      low: low.text,
-      close: last.price,
-      volume,
-      quoteVolume: this.quoteVolume.toNumber(),
+      open: formatUnits(first.price),
+      high: formatUnits(high),
+      low: formatUnits(low),
+      close: formatUnits(last.price),
+      volume: unitsToNumber(this.volume),
+      quoteVolume: unitsToNumber(this.quoteVolume, QUOTE_SCALE),
       // Divided in decimals (20 places, far below a Float64's resolution at any price), so
       // a window traded at one price has exactly that VWAP. Zero-quantity trades give no
       // volume to weigh by; the VWAP is then the close.
-      vwap: this.volume.isZero() ? Number(last.price) : this.quoteVolume.dividedBy(this.volume, VWAP_SCALE).toNumber(),
+      vwap:
+        this.volume === 0n
+          ? unitsToNumber(last.price)
+          : unitsToNumber(divideRounded(this.quoteVolume * VWAP_SHIFT, this.volume), VWAP_SCALE),
       trades: this.ids.size,
-      buyVolume: this.buyVolume.toNumber(),
-      sellVolume: this.volume.minus(this.buyVolume).toNumber(),
+      buyVolume: unitsToNumber(this.buyVolume),
+      sellVolume: unitsToNumber(this.volume - this.buyVolume),
       firstTradeId: this.minId,
       lastTradeId: this.maxId,
       missingTrades: this.maxId - this.minId + 1 - this.ids.size,

@@ -1,5 +1,4 @@
-import { PRICE_DIGITS } from './clickhouse-records.js';
-import { ExactDecimal } from './exact-decimal.js';
+import { unitsOfNumber } from '@candleflow/common/decimal';
 import { aggregateTrades, type LateWindow, type Trade, type WindowRow } from './tumbling-window.js';
 
 /** A `trades` row as ClickHouse returns it in JSON (UInt64 as strings). */
@@ -45,8 +44,8 @@ export function tradeFromStored(row: StoredTrade): Trade {
     tradeId: Number(row.trade_id),
     // The Float64 columns hold the correctly rounded value of a decimal with at most 8
     // fraction digits (see migration 0002), which this recovers.
-    price: ExactDecimal.fromNumber(row.price, PRICE_DIGITS.fraction).toString(),
-    qty: ExactDecimal.fromNumber(row.qty, PRICE_DIGITS.fraction).toString(),
+    price: unitsOfNumber(row.price),
+    qty: unitsOfNumber(row.qty),
     tradeTimeMs: Number(row.trade_time_ms),
     isBuyerMaker: row.is_buyer_maker === 1,
   };

@@ -62,6 +62,12 @@ export class BatchAccumulator {
     this.rows += records.length;
   }
 
+  /** One row: what `add` does for a list, without the list. */
+  addRow<T extends TableName>(table: T, record: TableRecords[T][number]): void {
+    (this.records[table] as TableRecords[T][number][]).push(record);
+    this.rows += 1;
+  }
+
   addLateWindows(windows: LateWindow[]): void {
     this.lateWindows.push(...windows);
     this.rows += windows.length;

@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inputTable, rowJson, tradeRecord, windowRecord, windowVersion } from '../src/clickhouse-records.js';
-import { ExactDecimal } from '../src/exact-decimal.js';
+import { inputTable, rowJson, tradeRowJson, windowRecord, windowVersion } from '../src/clickhouse-records.js';
+import { parseUnits } from '@candleflow/common/decimal';
 
 test('rowJson writes exact decimals as plain JSON numbers with every digit', () => {
   const line = rowJson({
     symbol: 'BTCUSDT',
-    price: ExactDecimal.parse('0.00000001'),
-    big: ExactDecimal.parse('12345678.12345678'),
+    price: parseUnits('0.00000001'),
+    big: parseUnits('12345678.12345678'),
     n: 1e-8,
   });
   assert.equal(line, '{"symbol":"BTCUSDT","price":0.00000001,"big":12345678.12345678,"n":1e-8}');
   assert.deepEqual(JSON.parse(line), { symbol: 'BTCUSDT', price: 1e-8, big: 12345678.12345678, n: 1e-8 });
   assert.equal(rowJson([1, 'a']), '[1,"a"]');
-  assert.equal(rowJson('x'), '"x"');
+  assert.equal(rowJson('{"a":1}'), '{"a":1}', 'a line written before passes as it is');
+  assert.equal(rowJson({}), '{}');
 });
 
 test('rows are inserted through the input tables', () => {
@@ -22,22 +23,17 @@ test('rows are inserted through the input tables', () => {
   assert.equal(inputTable('trade_windows'), 'trade_windows_input_v2');
 });
 
-test('a trade record keeps the exact price and quantity', () => {
-  const record = tradeRecord(
-    {
-      e: 'trade',
-      E: 2,
-      s: 'BTCUSDT',
-      t: 7,
-      p: '65000.12000000',
-      q: '0.00150000',
-      T: 1,
-      m: true,
-    },
-    true,
-  );
+test('a trade row keeps the exact price and quantity', () => {
+  const trade = {
+    symbol: 'BTCUSDT',
+    tradeId: 7,
+    price: parseUnits('65000.12000000'),
+    qty: parseUnits('0.00150000'),
+    tradeTimeMs: 1,
+    isBuyerMaker: true,
+  };
   assert.equal(
-    rowJson(record),
+    tradeRowJson(trade, 2, true),
     '{"symbol":"BTCUSDT","trade_id":7,"price":65000.12,"qty":0.0015,"trade_time_ms":1,"event_time_ms":2,"is_buyer_maker":1,"from_rest":1}',
   );
 });
@@ -65,7 +61,7 @@ test('window versions: final above open, then more trades above fewer', () => {
     isFinal: true,
   });
   assert.equal(record.window_start, 1_714_521_600);
-  assert.equal(record.open.toString(), '1.1');
+  assert.equal(record.open, 110_000_000n);
   assert.equal(record.version, 2 ** 32 + 2);
   assert.equal(record.is_final, 1);
   assert.equal(record.missing_trades, 2);

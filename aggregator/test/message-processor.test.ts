@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { formatUnits } from '@candleflow/common/decimal';
 import { Registry } from 'prom-client';
 import { MessageProcessor } from '../src/message-processor.js';
 import { createAggregatorMetrics } from '../src/metrics.js';
@@ -32,6 +33,8 @@ const message = (offset: number, value: unknown, headers: Record<string, string>
   headers,
 });
 const text = (header: string | Buffer | undefined): string | undefined => header?.toString();
+/** A `trades` row as its JSONEachRow line says it. */
+const row = (line: string): Record<string, number | string> => JSON.parse(line) as Record<string, number | string>;
 
 const tradeEvent = (t: number, T: number, m = false) => ({
   e: 'trade',
@@ -52,15 +55,17 @@ test('trades become trades rows and feed the windows; duplicates and late trades
   processor.process(topics.trades, 0, message(8, tradeEvent(3, T0 + 3), { source: 'rest' }), 0);
   const batch = out.cut([], 0);
   assert.deepEqual(
-    batch.records.trades.map((r) => [
-      r.trade_id,
-      r.price.toString(),
-      r.qty.toString(),
-      r.trade_time_ms,
-      r.event_time_ms,
-      r.is_buyer_maker,
-      r.from_rest,
-    ]),
+    batch.records.trades
+      .map(row)
+      .map((r) => [
+        r.trade_id,
+        String(r.price),
+        String(r.qty),
+        r.trade_time_ms,
+        r.event_time_ms,
+        r.is_buyer_maker,
+        r.from_rest,
+      ]),
     [
       [1, '100.5', '2', T0, T0 + 1, 0, 0],
       [1, '100.5', '2', T0, T0 + 1, 0, 0],
@@ -106,7 +111,7 @@ test('depth events become order-book rows; gaps and resyncs are counted per symb
   const batch = out.cut([], 0);
   assert.equal(batch.records.orderbook_snapshots.length, 4);
   assert.deepEqual(
-    batch.records.orderbook_updates.map((r) => [r.last_update_id, r.side, r.price.toString(), r.qty.toString()]),
+    batch.records.orderbook_updates.map((r) => [r.last_update_id, r.side, formatUnits(r.price), formatUnits(r.qty)]),
     [
       [12, 'bid', '1', '0'],
       [21, 'ask', '3', '1'],
@@ -166,7 +171,7 @@ test('contract breaches never reach a row or a window, and their dead letters st
   processor.process(topics.trades, 0, message(7, tradeEvent(7, T0 + 60_000 + 60_000)), 0);
   const batch = out.cut([], 0);
   assert.deepEqual(
-    batch.records.trades.map((r) => r.trade_id),
+    batch.records.trades.map((r) => row(r).trade_id),
     [7],
     'only the trade a minute ahead of its record, not more, passes',
   );
@@ -203,7 +208,7 @@ test('messages re-read below the committed processedTo feed the windows only: no
   processor.process(topics.trades, 0, message(4, tradeEvent(2, T0 + 5)), 0);
   const batch = out.cut([], 0);
   assert.deepEqual(
-    batch.records.trades.map((r) => r.trade_id),
+    batch.records.trades.map((r) => row(r).trade_id),
     [2],
     'the replayed trade is written already',
   );

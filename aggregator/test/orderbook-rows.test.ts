@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { formatUnits } from '@candleflow/common/decimal';
 import type { DepthSnapshotEvent, DepthUpdateEvent } from '@candleflow/common/binance-events';
 import { snapshotRecords, UpdateIdSequence, updateRecords } from '../src/orderbook-rows.js';
 
 /** Records with their exact decimals as text, for comparison. */
-const plain = <T extends { price: { toString(): string }; qty: { toString(): string } }>(records: T[]) =>
-  records.map((r) => ({ ...r, price: r.price.toString(), qty: r.qty.toString() }));
+const plain = <T extends { price: bigint; qty: bigint }>(records: T[]) =>
+  records.map((r) => ({ ...r, price: formatUnits(r.price), qty: formatUnits(r.qty) }));
 
 function diff(
   U: number,

@@ -5,10 +5,10 @@ import {
   MAX_AHEAD_MS,
   parseDepthMessage,
   parseTradeMessage,
-  tradeOf,
   type Parsed,
   type RecordEnvelope,
 } from '../src/topic-messages.js';
+import { scanTradeEvent } from '../src/trade-scanner.js';
 
 const trade = {
   e: 'trade',
@@ -36,16 +36,17 @@ function failure<T>(parsed: Parsed<T>): string {
   return `${parsed.reason}: ${parsed.detail}`;
 }
 
-test('a Binance trade event parses and becomes an engine trade', () => {
+test('a Binance trade event parses into an engine trade, its decimals in units of 10^-8', () => {
   const parsed = parseTradeMessage(buf(trade), envelope());
   assert.ok(parsed.ok);
-  assert.deepEqual(tradeOf(parsed.event), {
+  assert.deepEqual(parsed.event, {
     symbol: 'OMGBUSD',
     tradeId: 425085,
-    price: '13.80480000',
-    qty: '2.10000000',
+    price: 1_380_480_000n,
+    qty: 210_000_000n,
     tradeTimeMs: 1_633_998_288_467,
     isBuyerMaker: false,
+    eventTimeMs: 1_633_998_288_468,
   });
 });
 
@@ -185,4 +186,34 @@ test('the depth topic takes depthUpdate and depthSnapshot, nothing else', () => 
   );
   const missing = parseDepthMessage(buf({ e: 'depthUpdate', E, s: 'BTCUSDT', U: 5, b: [], a: [] }), depthEnvelope);
   assert.match(failure(missing), /u: /);
+});
+
+test("trades in Binance's own layout are read from their bytes exactly as JSON.parse reads them", () => {
+  const layouts = [
+    '{"e":"trade","E":1633998288468,"s":"OMGBUSD","t":425085,"p":"13.80480000","q":"2.10000000","T":1633998288467,"m":false,"M":true}',
+    '{"e":"trade","E":1633998288468,"s":"OMGBUSD","t":425085,"p":"13.8048","q":"2.1","T":1633998288467,"m":true}',
+  ];
+  for (const layout of layouts) {
+    const expected = JSON.parse(layout) as Record<string, unknown>;
+    delete expected.M;
+    assert.deepEqual(scanTradeEvent(Buffer.from(layout)), expected, layout);
+  }
+  // Anything else takes the full path: JSON.parse, the schema, and their reasons.
+  const unusual = [
+    ' {"e":"trade","E":1,"s":"OMGBUSD","t":1,"p":"1","q":"1","T":1,"m":false}',
+    '{"e":"trade","E":01,"s":"OMGBUSD","t":1,"p":"1","q":"1","T":1,"m":false}',
+    '{"e":"trade","E":1.0,"s":"OMGBUSD","t":1,"p":"1","q":"1","T":1,"m":false}',
+    '{"e":"trade","E":1234567890123456,"s":"OMGBUSD","t":1,"p":"1","q":"1","T":1,"m":false}',
+    '{"e":"trade","E":1,"s":"omgbusd","t":1,"p":"1","q":"1","T":1,"m":false}',
+    '{"e":"trade","E":1,"s":"OMGBUSD","t":1,"p":"1\\u0030","q":"1","T":1,"m":false}',
+    '{"e":"trade","E":1,"s":"OMGBUSD","t":1,"p":"1","q":"1","T":1,"m":false}x',
+    '{"e":"trade","E":1,"s":"OMGBUSD","t":1,"p":"1","q":"1","T":1,"m":false,"t":2}',
+    '{"e":"trade","E":1,"s":"OMGBUSD","t":1,"p":"1","q":"1","T":1,"m":fals}',
+    '{"e":"trade","E":1,"s":"OMGBUSD","t":1,"p":"1","q":"1","T":1}',
+  ];
+  for (const text of unusual) assert.equal(scanTradeEvent(Buffer.from(text)), undefined, text);
+  const escapedPrice = JSON.stringify({ ...trade, p: '10' }).replace('"p":"10"', '"p":"1\\u0030"');
+  assert.match(escapedPrice, /"p":"1\\u0030"/);
+  const escaped = parseTradeMessage(Buffer.from(escapedPrice), envelope());
+  assert.ok(escaped.ok && escaped.event.price === 1_000_000_000n, 'an escaped digit is still a digit');
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { parseUnits } from '@candleflow/common/decimal';
 import {
   aggregateTrades,
   TumblingWindows,
@@ -28,7 +29,7 @@ function trade(
   isBuyerMaker = false,
   symbol = 'BTCUSDT',
 ): Trade {
-  return { symbol, tradeId, price, qty, tradeTimeMs, isBuyerMaker };
+  return { symbol, tradeId, price: parseUnits(price), qty: parseUnits(qty), tradeTimeMs, isBuyerMaker };
 }
 
 function engine(settings: Partial<{ windowMs: number; graceMs: number; idleMs: number }> = {}): TumblingWindows {
@@ -110,16 +111,13 @@ describe('WindowAggregate', () => {
     assert.equal(w.trades, 1);
   });
 
-  test('prices keep the text of the trade they come from; comparisons are by value', () => {
+  test('prices are written by value, without trailing zeros; comparisons are by value', () => {
     const w = new WindowAggregate('BTCUSDT', T0);
     w.add(trade(1, T0, '65000.10000000'));
     w.add(trade(2, T0 + 1, '65000.09999999'));
     w.add(trade(3, T0 + 2, '65000.1'));
     const row = w.row(false);
-    assert.deepEqual(
-      [row.open, row.high, row.low, row.close],
-      ['65000.10000000', '65000.10000000', '65000.09999999', '65000.1'],
-    );
+    assert.deepEqual([row.open, row.high, row.low, row.close], ['65000.1', '65000.1', '65000.09999999', '65000.1']);
   });
 
   test('a window traded at one price has exactly that vwap', () => {

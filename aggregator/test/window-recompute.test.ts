@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parseUnits } from '@candleflow/common/decimal';
 import { aggregateTrades } from '../src/tumbling-window.js';
 import { recomputeWindows, storedTradesQueries, tradeFromStored, type StoredTrade } from '../src/window-recompute.js';
 
@@ -39,7 +40,7 @@ test('stored trades come back as the decimals they were written from', () => {
       trade_time_ms: 0,
       is_buyer_maker: 0,
     }).price,
-    '1234567.87654321',
+    parseUnits('1234567.87654321'),
   );
   assert.deepEqual(
     tradeFromStored({
@@ -50,7 +51,14 @@ test('stored trades come back as the decimals they were written from', () => {
       trade_time_ms: String(T0),
       is_buyer_maker: 1,
     }),
-    { symbol: 'BTCUSDT', tradeId: 425085, price: '13.8048', qty: '0.00000001', tradeTimeMs: T0, isBuyerMaker: true },
+    {
+      symbol: 'BTCUSDT',
+      tradeId: 425085,
+      price: parseUnits('13.8048'),
+      qty: parseUnits('0.00000001'),
+      tradeTimeMs: T0,
+      isBuyerMaker: true,
+    },
   );
 });
 

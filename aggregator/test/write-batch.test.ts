@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ExactDecimal } from '../src/exact-decimal.js';
+import { tradeRowJson } from '../src/clickhouse-records.js';
 import { BatchAccumulator } from '../src/write-batch.js';
 
-const tradeRow = (id: number) => ({
-  symbol: 'BTCUSDT',
-  trade_id: id,
-  price: ExactDecimal.parse('1'),
-  qty: ExactDecimal.parse('1'),
-  trade_time_ms: 0,
-  event_time_ms: 0,
-  is_buyer_maker: 0 as const,
-  from_rest: 0 as const,
-});
+const tradeRow = (id: number): string =>
+  tradeRowJson(
+    { symbol: 'BTCUSDT', tradeId: id, price: 100_000_000n, qty: 100_000_000n, tradeTimeMs: 0, isBuyerMaker: false },
+    0,
+    false,
+  );
 
 test('a batch is full at batchRows, counting rows, late windows and dead letters', () => {
   const acc = new BatchAccumulator({ batchRows: 4, flushMs: 1000 }, 0);
