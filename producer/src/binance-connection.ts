@@ -1,9 +1,9 @@
 import WebSocket from 'ws';
 import { AsyncQueue } from './async-queue.js';
 
-/** One WebSocket message as received, with the local receive time in ms. */
+/** One WebSocket message's bytes as received, with the local receive time in ms. */
 export interface RawFrame {
-  text: string;
+  bytes: Buffer;
   receivedAt: number;
 }
 
@@ -11,6 +11,11 @@ export interface ConnectionOptions {
   /** Close the connection when no frame (data or ping) arrived for this long. */
   idleTimeoutMs: number;
   handshakeTimeoutMs?: number;
+  /**
+   * After this many frames, reading stops for one event-loop turn per this many frames
+   * handled, so that other work (Kafka's delivery reports) keeps pace with the socket.
+   */
+  framesPerTurn: number;
 }
 
 /**
@@ -25,6 +30,9 @@ export class BinanceConnection implements AsyncIterable<RawFrame> {
   private readonly idleTimer: NodeJS.Timeout;
   private reason: string | undefined;
   private paused = false;
+  /** Frames handled since reading last resumed, and whether reading rests for other work. */
+  private framesThisTurn = 0;
+  private yielding = false;
   readonly openedAt = Date.now();
 
   /** Resolves once the handshake succeeded; rejects with the reason it did not. */
@@ -54,14 +62,15 @@ export class BinanceConnection implements AsyncIterable<RawFrame> {
 
   private constructor(
     private readonly ws: WebSocket,
-    options: ConnectionOptions,
+    private readonly options: ConnectionOptions,
   ) {
     this.idleTimer = setTimeout(() => {
       if (!this.paused) this.close(`no frame for ${options.idleTimeoutMs} ms`);
     }, options.idleTimeoutMs);
     ws.on('message', (data) => {
       this.idleTimer.refresh();
-      this.frames.push({ text: rawDataText(data), receivedAt: Date.now() });
+      this.frames.push({ bytes: rawDataBytes(data), receivedAt: Date.now() });
+      if (++this.framesThisTurn >= options.framesPerTurn && !this.yielding) this.yieldTurns();
     });
     ws.on('ping', () => this.idleTimer.refresh());
     ws.on('error', (error) => {
@@ -94,7 +103,27 @@ export class BinanceConnection implements AsyncIterable<RawFrame> {
     if (!this.paused) return;
     this.paused = false;
     this.idleTimer.refresh();
-    this.ws.resume();
+    if (!this.yielding) this.ws.resume();
+  }
+
+  /**
+   * One socket read can carry thousands of frames, all handled in one event-loop turn;
+   * rest one turn per `framesPerTurn` of them (frames already read still arrive).
+   */
+  private yieldTurns(): void {
+    this.yielding = true;
+    this.ws.pause();
+    const rest = (): void => {
+      this.framesThisTurn -= this.options.framesPerTurn;
+      if (this.framesThisTurn >= this.options.framesPerTurn) {
+        setImmediate(rest);
+        return;
+      }
+      this.framesThisTurn = 0;
+      this.yielding = false;
+      if (!this.paused) this.ws.resume();
+    };
+    setImmediate(rest);
   }
 
   /** Drops the connection at once (no closing handshake to wait for). */
@@ -109,10 +138,11 @@ export class BinanceConnection implements AsyncIterable<RawFrame> {
   }
 }
 
-function rawDataText(data: WebSocket.RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
+/** Kept as bytes: the frame's data goes to Kafka as a slice of them, never decoded. */
+function rawDataBytes(data: WebSocket.RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
 }
 
 function describeError(error: Error): string {

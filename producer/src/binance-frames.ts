@@ -4,13 +4,14 @@ import {
   describeZodError,
   tradeEventSchema,
 } from '@candleflow/common/binance-events';
+import { scanMarketFrame } from './frame-scanner.js';
 
-/** A trade from `<symbol>@trade`; `raw` is the frame's `data` text exactly as Binance sent it. */
+/** A trade from `<symbol>@trade`; `raw` is the frame's `data` bytes exactly as Binance sent them. */
 export interface TradeMessage {
   kind: 'trade';
   symbol: string;
   tradeId: number;
-  raw: string;
+  raw: Buffer;
 }
 
 /** A diff from `<symbol>@depth@100ms`, with the update ids the book sync needs. */
@@ -19,7 +20,7 @@ export interface DepthDiffMessage {
   symbol: string;
   firstUpdateId: number;
   finalUpdateId: number;
-  raw: string;
+  raw: Buffer;
 }
 
 /** Binance announces that it will soon cut this connection (`{"e":"serverShutdown","E":...}`). */
@@ -51,12 +52,22 @@ const SERVER_SHUTDOWN: FrameParseResult = Object.freeze({
 });
 
 /**
- * Validates one combined-stream frame (`{"stream": ..., "data": {...}}`) against the
- * common Binance schemas. Never throws: anything unexpected comes back as a malformed
- * result naming what was wrong. A `serverShutdown` event is recognised bare or wrapped
- * (checked only on the paths where a market frame did not parse).
+ * Validates one combined-stream frame (`{"stream": ..., "data": {...}}`, as received)
+ * against the common Binance schemas. Never throws: anything unexpected comes back as a
+ * malformed result naming what was wrong. Frames in Binance's own layout take the
+ * checked scanner; any other goes through `fullParseFrame`, with the same result.
  */
-export function parseFrame(text: string): FrameParseResult {
+export function parseFrame(bytes: Buffer): FrameParseResult {
+  const message = scanMarketFrame(bytes);
+  return message !== undefined ? { ok: true, message } : fullParseFrame(bytes);
+}
+
+/**
+ * The reference path: JSON.parse and the schemas. A `serverShutdown` event is recognised
+ * bare or wrapped (checked only on the paths where a market frame did not parse).
+ */
+export function fullParseFrame(bytes: Buffer): FrameParseResult {
+  const text = bytes.toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -121,17 +132,17 @@ function mismatch(stream: string, symbol: string): FrameParseResult {
 }
 
 /**
- * The `data` member's text as received. Binance writes frames as exactly
+ * The `data` member as received. Binance writes frames as exactly
  * `{"stream":"...","data":{...}}`; for that layout (checked: two keys, known prefix) the
  * text between the prefix and the closing brace is the data object verbatim. Any other
  * layout falls back to re-serializing the parsed value.
  */
-function rawData(text: string, json: unknown, stream: string): string {
+function rawData(text: string, json: unknown, stream: string): Buffer {
   const trimmed = text.trim();
   const prefix = `{"stream":${JSON.stringify(stream)},"data":`;
   const keys = typeof json === 'object' && json !== null ? Object.keys(json) : [];
   if (keys.length === 2 && trimmed.startsWith(prefix) && trimmed.endsWith('}')) {
-    return trimmed.slice(prefix.length, -1).trim();
+    return Buffer.from(trimmed.slice(prefix.length, -1).trim());
   }
-  return JSON.stringify((json as { data: unknown }).data);
+  return Buffer.from(JSON.stringify((json as { data: unknown }).data));
 }

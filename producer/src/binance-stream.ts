@@ -24,6 +24,8 @@ export interface BinanceStreamOptions {
   /** Names this connection in logs, e.g. `1/3`. */
   name: string;
   idleTimeoutMs: number;
+  /** See ConnectionOptions.framesPerTurn. */
+  framesPerTurn: number;
   /** Open a replacement connection this long after the current one opened. */
   renewAfterMs: number;
   /** Both connections are read for this long after the replacement delivered its first frame. */
@@ -125,7 +127,10 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
       await this.whileNotPaused();
       if (this.closed) return;
       try {
-        const connection = await BinanceConnection.open(this.url, { idleTimeoutMs: this.options.idleTimeoutMs });
+        const connection = await BinanceConnection.open(this.url, {
+          idleTimeoutMs: this.options.idleTimeoutMs,
+          framesPerTurn: this.options.framesPerTurn,
+        });
         if (this.closed || this.primary !== undefined) {
           connection.close('not needed');
           return;
@@ -160,7 +165,7 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
 
   private async pump(connection: BinanceConnection): Promise<void> {
     for await (const frame of connection) {
-      const parsed = parseFrame(frame.text);
+      const parsed = parseFrame(frame.bytes);
       if (!parsed.ok) {
         this.events.push({ type: 'malformed', kind: parsed.kind, reason: parsed.reason, stream: parsed.stream });
         continue;
@@ -180,7 +185,8 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
       const item: Ranged =
         message.kind === 'trade'
           ? {
-              stream: `${message.symbol}@trade`,
+              // Symbols hold no '@': the bare symbol names the trade stream without building a string.
+              stream: message.symbol,
               first: message.tradeId,
               last: message.tradeId,
               message,
@@ -266,7 +272,10 @@ export class BinanceStream implements AsyncIterable<StreamEvent> {
     let attempt = 0;
     while (!this.closed && this.primary !== undefined) {
       try {
-        const connection = await BinanceConnection.open(this.url, { idleTimeoutMs: this.options.idleTimeoutMs });
+        const connection = await BinanceConnection.open(this.url, {
+          idleTimeoutMs: this.options.idleTimeoutMs,
+          framesPerTurn: this.options.framesPerTurn,
+        });
         if (this.closed || this.primary === undefined || this.secondary !== undefined) {
           connection.close('not needed');
           return;

@@ -2,15 +2,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Kafka, { type DeliveryReport, type LibrdKafkaError } from 'node-rdkafka';
 import { RECEIVE_TIME_HEADER, type REST_SOURCE, SOURCE_HEADER } from '@candleflow/common/binance-events';
 import type { Logger } from '@candleflow/common/logger';
-import type { ProducerMetrics } from './metrics.js';
+import type { Histogram } from 'prom-client';
+import type { ProducerMetrics, Tally } from './metrics.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 
-/** One record for Kafka: `value` is the Binance JSON text as received (or the producer's snapshot event). */
+/** One record for Kafka: `value` is the Binance JSON as received (or the producer's snapshot event, or a repaired trade). */
 export interface OutgoingMessage {
   topic: string;
   /** The symbol, so that each symbol's messages share a partition and keep their order. */
   key: string;
-  value: string;
+  /** Bytes as received (a slice of the WebSocket frame), or text the producer wrote. */
+  value: Buffer | string;
   /** When the frame (or snapshot, or REST answer) was received, in ms. */
   receivedAt: number;
   /** A trade's id, so that a trade Kafka did not take can be fetched again. */
@@ -46,6 +48,17 @@ export interface KafkaSinkOptions {
 
 type Pressure = 'normal' | 'backlogged' | 'full';
 
+interface TopicMetrics {
+  out: Tally;
+  ack: Histogram.Internal<'topic'>;
+}
+
+/**
+ * node-rdkafka hands JavaScript at most this many delivery reports per event-loop turn;
+ * a turn that produces more lets unreported (often already acknowledged) messages pile up.
+ */
+export const DELIVERY_REPORTS_PER_TURN = 100;
+
 const HIGH_WATER = 0.6;
 const LOW_WATER = 0.3;
 
@@ -72,6 +85,12 @@ export class KafkaSink {
   private readonly roomWaiters: { count: number; wake: () => void }[] = [];
   private readonly failureLog: RateLimitedLog;
   private readonly clientLog: RateLimitedLog;
+  private readonly topicMetrics = new Map<string, TopicMetrics>();
+  /** Keys as bytes, one per symbol: node-rdkafka copies a Buffer key without converting a string. */
+  private readonly keys = new Map<string, Buffer>();
+  /** Frames received in the same millisecond share one headers list (produce copies it). */
+  private lastHeaders: Kafka.MessageHeader[] = [];
+  private lastHeadersAt = -1;
 
   private constructor(
     private readonly producer: Kafka.Producer,
@@ -131,17 +150,15 @@ export class KafkaSink {
       this.drop(message, `queue full (${this.inFlight} messages waiting for Kafka)`);
       return false;
     }
-    const headers: Kafka.MessageHeader[] = [{ [RECEIVE_TIME_HEADER]: String(message.receivedAt) }];
-    if (message.source !== undefined) headers.push({ [SOURCE_HEADER]: message.source });
     try {
       this.producer.produce(
         message.topic,
         null,
-        Buffer.from(message.value),
-        message.key,
+        typeof message.value === 'string' ? Buffer.from(message.value) : message.value,
+        this.keyBytes(message.key),
         message.receivedAt,
         message,
-        headers,
+        this.headersFor(message),
       );
     } catch (error) {
       this.drop(message, (error as LibrdKafkaError).message);
@@ -192,6 +209,37 @@ export class KafkaSink {
     return left;
   }
 
+  private keyBytes(key: string): Buffer {
+    let bytes = this.keys.get(key);
+    if (bytes === undefined) {
+      bytes = Buffer.from(key);
+      this.keys.set(key, bytes);
+    }
+    return bytes;
+  }
+
+  private headersFor(message: OutgoingMessage): Kafka.MessageHeader[] {
+    if (message.source !== undefined) {
+      return [{ [RECEIVE_TIME_HEADER]: String(message.receivedAt) }, { [SOURCE_HEADER]: message.source }];
+    }
+    if (message.receivedAt !== this.lastHeadersAt) {
+      this.lastHeadersAt = message.receivedAt;
+      this.lastHeaders = [{ [RECEIVE_TIME_HEADER]: String(message.receivedAt) }];
+    }
+    return this.lastHeaders;
+  }
+
+  /** Bound once per topic; acknowledgements are tallied, not counted one by one. */
+  private metricsFor(topic: string): TopicMetrics {
+    let bound = this.topicMetrics.get(topic);
+    if (bound === undefined) {
+      const { messagesOut, receiveToAck } = this.options.metrics;
+      bound = { out: messagesOut.tally(topic), ack: receiveToAck.labels(topic) };
+      this.topicMetrics.set(topic, bound);
+    }
+    return bound;
+  }
+
   private onDelivery(error: LibrdKafkaError | null | undefined, report: DeliveryReport): void {
     this.inFlight--;
     const message = report.opaque as OutgoingMessage;
@@ -208,8 +256,9 @@ export class KafkaSink {
       this.lastProgressAt = now;
       this.connectionsUp = true;
       this.setReachable(true);
-      this.options.metrics.messagesOut.inc({ topic: message.topic });
-      this.options.metrics.receiveToAck.observe({ topic: message.topic }, (now - message.receivedAt) / 1000);
+      const bound = this.metricsFor(message.topic);
+      bound.out.inc();
+      bound.ack.observe((now - message.receivedAt) / 1000);
     }
     this.updatePressure();
     if (this.pausedFlow && this.inFlight <= this.lowWater) {

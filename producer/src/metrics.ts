@@ -1,10 +1,10 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type CounterConfiguration, type Registry } from 'prom-client';
 import { MALFORMED_KINDS } from './binance-frames.js';
 
 /** Everything the producer reports on `/metrics`. */
 export interface ProducerMetrics {
-  messagesIn: Counter<'stream'>;
-  messagesOut: Counter<'topic'>;
+  messagesIn: TalliedCounter<'stream'>;
+  messagesOut: TalliedCounter<'topic'>;
   reconnects: Counter;
   renewals: Counter;
   resyncs: Counter<'reason'>;
@@ -28,6 +28,55 @@ export interface ProducerMetrics {
   readingPauses: Counter;
 }
 
+/** A per-message count kept as a plain number until its counter is read. */
+export class Tally {
+  private pending = 0;
+
+  constructor(private readonly add: (count: number) => void) {}
+
+  inc(): void {
+    this.pending++;
+  }
+
+  flush(): void {
+    if (this.pending === 0) return;
+    this.add(this.pending);
+    this.pending = 0;
+  }
+}
+
+/**
+ * A one-label counter counted per message on the hot path: each label value's Tally is
+ * a plain number, added to the counter when the registry is read (prom-client calls
+ * `collect` first), so a message costs no label hashing.
+ */
+export class TalliedCounter<T extends string> {
+  readonly counter: Counter<T>;
+  private readonly tallies = new Map<string, Tally>();
+
+  constructor(
+    private readonly label: T,
+    config: Omit<CounterConfiguration<T>, 'labelNames' | 'collect'>,
+  ) {
+    this.counter = new Counter({ ...config, labelNames: [label], collect: () => this.flush() });
+  }
+
+  /** The tally of one label value; callers keep it. */
+  tally(value: string): Tally {
+    let tally = this.tallies.get(value);
+    if (tally === undefined) {
+      const labels = { [this.label]: value } as Partial<Record<T, string>>;
+      tally = new Tally((count) => this.counter.inc(labels, count));
+      this.tallies.set(value, tally);
+    }
+    return tally;
+  }
+
+  private flush(): void {
+    for (const tally of this.tallies.values()) tally.flush();
+  }
+}
+
 /** Binance REST endpoints the producer calls, and how a call can end. */
 export const REST_ENDPOINTS = ['depth', 'historicalTrades', 'aggTrades'] as const;
 export type RestEndpoint = (typeof REST_ENDPOINTS)[number];
@@ -41,16 +90,14 @@ export type RestResult = (typeof REST_RESULTS)[number];
 export function createProducerMetrics(registry: Registry, topics: string[] = []): ProducerMetrics {
   const registers = [registry];
   const metrics: ProducerMetrics = {
-    messagesIn: new Counter({
+    messagesIn: new TalliedCounter('stream', {
       name: 'producer_messages_in_total',
       help: 'Frames received from Binance and accepted, per stream type (trade, depth), after de-duplication',
-      labelNames: ['stream'],
       registers,
     }),
-    messagesOut: new Counter({
+    messagesOut: new TalliedCounter('topic', {
       name: 'producer_messages_out_total',
       help: 'Messages acknowledged by Kafka, per topic',
-      labelNames: ['topic'],
       registers,
     }),
     reconnects: new Counter({
@@ -169,7 +216,7 @@ export function createProducerMetrics(registry: Registry, topics: string[] = [])
     }),
   };
   for (const stream of ['trade', 'depth']) {
-    metrics.messagesIn.inc({ stream }, 0);
+    metrics.messagesIn.counter.inc({ stream }, 0);
     metrics.gaps.inc({ stream }, 0);
   }
   for (const reason of ['gap', 'reconnect', 'publish-failed']) metrics.resyncs.inc({ reason }, 0);
@@ -179,7 +226,7 @@ export function createProducerMetrics(registry: Registry, topics: string[] = [])
     for (const result of REST_RESULTS) metrics.restRequests.inc({ endpoint, result }, 0);
   }
   for (const topic of topics) {
-    metrics.messagesOut.inc({ topic }, 0);
+    metrics.messagesOut.counter.inc({ topic }, 0);
     metrics.deliveryFailures.inc({ topic }, 0);
     metrics.dropped.inc({ topic, reason: 'queue-full' }, 0);
   }

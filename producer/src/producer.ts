@@ -6,7 +6,7 @@ import { BinanceRest } from './binance-rest.js';
 import { BinanceStream } from './binance-stream.js';
 import type { ProducerConfig } from './config.js';
 import { ensureTopics } from './kafka-topics.js';
-import { KafkaSink } from './kafka-sink.js';
+import { DELIVERY_REPORTS_PER_TURN, KafkaSink } from './kafka-sink.js';
 import { readTradeTail } from './kafka-tail-reader.js';
 import { createProducerMetrics } from './metrics.js';
 import { Publisher } from './publisher.js';
@@ -177,6 +177,8 @@ export async function startProducer(config: ProducerConfig, deps: ProducerDeps):
         plan,
         name: `${i + 1}/${plans.length}`,
         idleTimeoutMs: config.STREAM_IDLE_TIMEOUT_MS,
+        // Acknowledgements reach the sink at the pace frames are read: its queue count stays true.
+        framesPerTurn: DELIVERY_REPORTS_PER_TURN,
         renewAfterMs: config.CONNECTION_RENEW_MS,
         backoff,
         logger,

@@ -1,8 +1,8 @@
 import type { Logger } from '@candleflow/common/logger';
-import type { DepthDiffMessage, TradeMessage } from './binance-frames.js';
+import type { DepthDiffMessage, MarketMessage, TradeMessage } from './binance-frames.js';
 import type { StreamEvent } from './binance-stream.js';
 import type { OutgoingMessage } from './kafka-sink.js';
-import type { ProducerMetrics } from './metrics.js';
+import type { ProducerMetrics, Tally } from './metrics.js';
 import { OrderBookSync, type SyncDecision } from './orderbook-sync.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import type { DepthSnapshot } from './snapshot-fetcher.js';
@@ -50,11 +50,14 @@ export class Publisher {
   private readonly syncs = new Map<string, OrderBookSync<TimedDiff, DepthSnapshot>>();
   private readonly malformedLog: RateLimitedLog;
   private readonly resyncLog: RateLimitedLog;
+  private readonly messagesIn: Record<MarketMessage['kind'], Tally>;
   private stopped = false;
 
   constructor(private readonly options: PublisherOptions) {
     this.malformedLog = new RateLimitedLog(options.logger, 60_000);
     this.resyncLog = new RateLimitedLog(options.logger, 10_000);
+    const { messagesIn } = options.metrics;
+    this.messagesIn = { trade: messagesIn.tally('trade'), depth: messagesIn.tally('depth') };
   }
 
   /** Reads a stream until it ends. */
@@ -67,7 +70,7 @@ export class Publisher {
     switch (event.type) {
       case 'message': {
         const { message, receivedAt } = event;
-        metrics.messagesIn.inc({ stream: message.kind });
+        this.messagesIn[message.kind].inc();
         if (message.kind === 'trade') {
           this.publishTrade(message, receivedAt);
         } else {

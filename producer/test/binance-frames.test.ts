@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseFrame } from '../src/binance-frames.js';
+import { parseFrame as parseBytes } from '../src/binance-frames.js';
+
+const parseFrame = (text: string): ReturnType<typeof parseBytes> => parseBytes(Buffer.from(text));
 
 const trade =
   '{"e":"trade","E":1633998275000,"s":"OMGBUSD","t":1234567,"p":"12.34000000","q":"0.50000000","T":1633998274999,"m":true,"M":true}';
@@ -12,7 +14,7 @@ describe('parseFrame', () => {
     const result = parseFrame(`{"stream":"omgbusd@trade","data":${trade}}`);
     assert.deepEqual(result, {
       ok: true,
-      message: { kind: 'trade', symbol: 'OMGBUSD', tradeId: 1234567, raw: trade },
+      message: { kind: 'trade', symbol: 'OMGBUSD', tradeId: 1234567, raw: Buffer.from(trade) },
     });
   });
 
@@ -20,7 +22,13 @@ describe('parseFrame', () => {
     const result = parseFrame(`{"stream":"compusdt@depth@100ms","data":${depth}}`);
     assert.deepEqual(result, {
       ok: true,
-      message: { kind: 'depth', symbol: 'COMPUSDT', firstUpdateId: 113129219, finalUpdateId: 113129221, raw: depth },
+      message: {
+        kind: 'depth',
+        symbol: 'COMPUSDT',
+        firstUpdateId: 113129219,
+        finalUpdateId: 113129221,
+        raw: Buffer.from(depth),
+      },
     });
   });
 
@@ -33,13 +41,13 @@ describe('parseFrame', () => {
     const text = `{ "data": ${depth}, "stream": "compusdt@depth@100ms" }`;
     const result = parseFrame(text);
     assert.ok(result.ok && result.message.kind === 'depth');
-    assert.deepEqual(JSON.parse(result.message.raw), JSON.parse(depth));
+    assert.deepEqual(JSON.parse(result.message.raw.toString()), JSON.parse(depth));
   });
 
   test('extra members in the frame do not leak into the data text', () => {
     const result = parseFrame(`{"stream":"omgbusd@trade","data":${trade},"extra":1}`);
     assert.ok(result.ok && result.message.kind === 'trade');
-    assert.equal(result.message.raw, JSON.stringify(JSON.parse(trade)));
+    assert.equal(result.message.raw.toString(), JSON.stringify(JSON.parse(trade)));
   });
 
   test('a trade without the b/a order ids Binance removed in 2024-06 is valid', () => {

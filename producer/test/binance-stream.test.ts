@@ -45,13 +45,14 @@ async function fakeExchange(
   return exchange;
 }
 
-function openStream(wsUrl: string, overrides: { idleTimeoutMs?: number } = {}) {
+function openStream(wsUrl: string, overrides: { idleTimeoutMs?: number; framesPerTurn?: number } = {}) {
   const { logger, lines } = captureLogger();
   const stream = new BinanceStream({
     wsUrl,
     plan: planConnections(['BTCUSDT'], 1024)[0] as ReturnType<typeof planConnections>[number],
     name: '1/1',
     idleTimeoutMs: overrides.idleTimeoutMs ?? 30_000,
+    framesPerTurn: overrides.framesPerTurn ?? 100,
     renewAfterMs: 3_600_000,
     backoff: { minMs: 50, maxMs: 200 },
     logger,
@@ -103,6 +104,37 @@ test('a malformed frame is reported and skipped; the next frame still comes thro
     ['malformed not-json', 'malformed invalid-trade', 'trade 7'],
   );
   assert.ok(s.stream.connected, 'bad frames do not cost the connection');
+});
+
+test('a burst is handled a bounded number of frames per event-loop turn, complete and in order', async (t) => {
+  const burst = 3000;
+  const framesPerTurn = 20;
+  const exchange = await fakeExchange(0, (socket) => {
+    for (let i = 1; i <= burst; i++) socket.send(trade(i));
+  });
+  t.after(() => exchange.close());
+  const s = openStream(exchange.url, { framesPerTurn });
+  t.after(() => s.close());
+  // Frames handled between two check phases of the event loop.
+  const perTurn: number[] = [];
+  let seen = 0;
+  let counting = true;
+  const tick = (): void => {
+    perTurn.push(s.events.length - seen);
+    seen = s.events.length;
+    if (counting) setImmediate(tick);
+  };
+  setImmediate(tick);
+  await waitUntil('the whole burst', () => s.events.length === burst);
+  counting = false;
+  const ids = s.events.map((e) => (e.type === 'message' && e.message.kind === 'trade' ? e.message.tradeId : -1));
+  assert.deepEqual(
+    ids,
+    Array.from({ length: burst }, (_, i) => i + 1),
+  );
+  // A socket read (64 KiB at most) may arrive whole after reading paused; no more than that.
+  const bound = framesPerTurn + Math.ceil(65_536 / trade(1).length);
+  assert.ok(Math.max(...perTurn) <= bound, `at most ${Math.max(...perTurn)} frames in a turn, bound ${bound}`);
 });
 
 test('a silent connection is declared dead after the idle timeout and replaced', async (t) => {

@@ -53,9 +53,13 @@ test('the sink keeps order per key, sets key and receive-time header, and partit
   const sent: { key: string; value: string; receivedAt: number }[] = [];
   for (let i = 0; i < 2000; i++) {
     const key = keys[i % keys.length] as string;
-    const message = { topic, key, value: `{"n":${i},"s":"${key}"}`, receivedAt: 1_700_000_000_000 + i };
-    assert.equal(sink.send(message), true);
-    sent.push(message);
+    const json = `{"n":${i},"s":"${key}"}`;
+    // Every other value is a slice of a whole frame's bytes, as stream data is; receive times repeat.
+    const frame = Buffer.from(`{"stream":"x","data":${json}}`);
+    const value = i % 2 === 0 ? json : frame.subarray(frame.length - 1 - json.length, frame.length - 1);
+    const receivedAt = 1_700_000_000_000 + Math.floor(i / 3);
+    assert.equal(sink.send({ topic, key, value, receivedAt }), true);
+    sent.push({ key, value: json, receivedAt });
   }
   await waitUntil('every message acknowledged', () => sink.queued === 0);
   assert.equal(await counter(registry, 'producer_messages_out_total', { topic }), 2000);

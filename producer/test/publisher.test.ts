@@ -16,11 +16,12 @@ const topics = { trades: 'trades', depth: 'depth' };
 
 /** Routing is tested here with an in-memory sink; the Kafka side has its own tests against the real broker. */
 class MemorySink implements MessageSink {
-  readonly messages: OutgoingMessage[] = [];
+  /** Values as text: stream data arrives as bytes, snapshots as text. */
+  readonly messages: (OutgoingMessage & { value: string })[] = [];
   refuse = false;
   send(message: OutgoingMessage): boolean {
     if (this.refuse) return false;
-    this.messages.push(message);
+    this.messages.push({ ...message, value: message.value.toString() });
     return true;
   }
   waitForRoom(): Promise<void> {
@@ -74,7 +75,7 @@ function setup() {
 }
 
 function frame(text: string, receivedAt = 1000): StreamEvent {
-  const parsed = parseFrame(text);
+  const parsed = parseFrame(Buffer.from(text));
   if (!parsed.ok) return { type: 'malformed', kind: parsed.kind, reason: parsed.reason, stream: parsed.stream };
   if (parsed.message.kind === 'server-shutdown') return { type: 'server-shutdown', symbols: ['BTCUSDT'] };
   return { type: 'message', message: parsed.message, receivedAt };
