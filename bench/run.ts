@@ -1,20 +1,22 @@
 /**
  * `npm run bench`: the stack at stepped input rates, with ClickHouse's Kafka engine and a
- * naive consumer as peers on the same topics; results in bench/results/<date>.json and
- * .md. `npm run bench -- --micro`: micro-benchmarks of the hot paths. `npm run bench --
+ * naive consumer as peers on the same topics (`--producer-only`: simulator -> producer ->
+ * Kafka alone); results in bench/results/<date>.json and .md. `npm run bench -- --micro`: micro-benchmarks of the hot paths. `npm run bench --
  * --web-load`: the web server under thousands of WebSocket clients.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { commonEnv, findProjectRoot, loadEnv } from '@candleflow/common/env';
 import { localServices, servicesDown, servicesUp, type LocalService } from '../scripts/local-services/index.js';
 import { CliError, USAGE, parseBenchOptions, type MacroOptions } from './src/cli-options.js';
 import { describeMachine } from './src/machine.js';
 import { renderMarkdown } from './src/report-markdown.js';
+import { runProducerOnlyStep } from './src/producer-only-step.js';
 import type { RunResults } from './src/results.js';
-import { runStep } from './src/step.js';
+import { sparkSkipReason } from './src/spark-peer.js';
+import { runStep, type BenchContext } from './src/step.js';
 import { checkTargets } from './src/targets.js';
 import { runWebLoad } from './src/web-load.js';
 import { WEB_LOAD_USAGE, parseWebLoadOptions } from './src/web-load-options.js';
@@ -48,7 +50,9 @@ async function runMacro(options: MacroOptions): Promise<void> {
       void stopStarted().finally(() => process.exit(130));
     });
   }
-  started = await servicesUp(localServices(root, env), say);
+  // The producer alone needs no ClickHouse (a running one is left as it is).
+  const services = localServices(root, env).filter((s) => !options.producerOnly || s.name === 'kafka');
+  started = await servicesUp(services, say);
   const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
   const outDir = path.resolve(root, options.outDir);
   const logDir = path.join(outDir, `${stamp}-logs`);
@@ -56,7 +60,11 @@ async function runMacro(options: MacroOptions): Promise<void> {
   const jsonFile = path.join(outDir, `${stamp}.json`);
   const mdFile = path.join(outDir, `${stamp}.md`);
 
-  const clickhouse = createClient({ url: env.CLICKHOUSE_URL });
+  // Only for its version: without ClickHouse (--producer-only) that is 'unknown', not an error log.
+  const clickhouse = createClient({
+    url: env.CLICKHOUSE_URL,
+    ...(options.producerOnly ? { log: { level: ClickHouseLogLevel.OFF } } : {}),
+  });
   const results: RunResults = {
     startedAt: new Date().toISOString(),
     finishedAt: null,
@@ -74,6 +82,7 @@ async function runMacro(options: MacroOptions): Promise<void> {
       profile: options.profile,
     },
     steps: [],
+    producerSteps: [],
     failures: [],
   };
   await clickhouse.close();
@@ -83,43 +92,62 @@ async function runMacro(options: MacroOptions): Promise<void> {
       `load average ${load}${load > 1 ? ' (other work is running: figures will be lower)' : ''}; logs in ${path.relative(root, logDir)}`,
   );
 
+  // The Spark peer is installed on demand: without it, one line and the run goes on.
+  const sparkMissing = options.peers.includes('spark') ? sparkSkipReason(root) : undefined;
+  if (sparkMissing) say(`spark peer skipped: ${sparkMissing}`);
+  const sparkPeer = options.peers.includes('spark') && !sparkMissing;
   const chDir = path.join(root, '.local', 'clickhouse');
   try {
     for (const [i, plan] of options.steps.entries()) {
       const label = `step ${i + 1}/${options.steps.length}`;
-      say(`${label}: ${plan.rate} msgs/s over ${plan.symbols} symbols for ${plan.durationS} s`);
+      say(
+        `${label}: ${plan.rate} msgs/s over ${plan.symbols} symbols for ${plan.durationS} s` +
+          (options.producerOnly ? ', producer only' : ''),
+      );
+      const ctx: BenchContext = {
+        root,
+        brokers: env.KAFKA_BROKERS,
+        clickhouseUrl: env.CLICKHOUSE_URL,
+        compression: options.compression,
+        seed: options.seed,
+        windowSeconds: results.settings.windowSeconds,
+        graceMs: results.settings.graceMs,
+        warmupS: options.warmupS,
+        catchUpSeconds: options.catchUpSeconds,
+        catchUpAll: true,
+        profile: options.profile,
+        serviceEnv: options.serviceEnv,
+        peers: {
+          kafkaEngine: options.peers.includes('kafka-engine'),
+          kafkaEngineWindowsOnly: options.peers.includes('kafka-engine-windows-only'),
+          naive: options.peers.includes('naive'),
+          spark: sparkPeer,
+        },
+        logDir,
+        kafkaPid: readPid(path.join(root, '.local', 'kafka', 'kafka.pid')),
+        clickhousePid: readPid(path.join(chDir, 'clickhouse.pid')),
+        clickhouseErrorLog: path.join(chDir, 'log', 'error.log'),
+        say,
+      };
       try {
-        const step = await runStep(
-          plan,
-          {
-            root,
-            brokers: env.KAFKA_BROKERS,
-            clickhouseUrl: env.CLICKHOUSE_URL,
-            compression: options.compression,
-            seed: options.seed,
-            windowSeconds: results.settings.windowSeconds,
-            graceMs: results.settings.graceMs,
-            warmupS: options.warmupS,
-            catchUpSeconds: options.catchUpSeconds,
-            catchUpAll: true,
-            profile: options.profile,
-            serviceEnv: options.serviceEnv,
-            peers: { kafkaEngine: options.peers.includes('kafka-engine'), naive: options.peers.includes('naive') },
-            logDir,
-            kafkaPid: readPid(path.join(root, '.local', 'kafka', 'kafka.pid')),
-            clickhousePid: readPid(path.join(chDir, 'clickhouse.pid')),
-            clickhouseErrorLog: path.join(chDir, 'log', 'error.log'),
-            say,
-          },
-          label,
-          `step${i + 1}-${plan.rate}`,
-        );
-        results.steps.push(step);
-        say(
-          `${label}: ${step.input.sustained ? 'sustained' : 'NOT sustained'} (${step.input.verdict}); ` +
-            `open p99 ${(step.latency.project.open.p99 / 1000).toFixed(2)} s, ` +
-            `final p99 ${(step.latency.project.finalAfterClose.p99 / 1000).toFixed(2)} s after close`,
-        );
+        if (options.producerOnly) {
+          const step = await runProducerOnlyStep(plan, ctx, label, `step${i + 1}-${plan.rate}-producer`);
+          results.producerSteps.push(step);
+          say(
+            `${label}: input ${step.input.simRate}/s, into Kafka ${step.input.kafkaRate}/s ` +
+              `(ceiling ${step.kafkaTrend.ceiling}/s, ${step.saturation}); trades dropped ` +
+              `${step.input.tradesDropped}, lost ${step.input.tradesUnrepairable}; ` +
+              `producer ${step.processes.producer?.cpuPercent ?? 0}% CPU`,
+          );
+        } else {
+          const step = await runStep(plan, ctx, label, `step${i + 1}-${plan.rate}`);
+          results.steps.push(step);
+          say(
+            `${label}: ${step.input.sustained ? 'sustained' : 'NOT sustained'} (${step.input.verdict}); ` +
+              `open p99 ${(step.latency.project.open.p99 / 1000).toFixed(2)} s, ` +
+              `final p99 ${(step.latency.project.finalAfterClose.p99 / 1000).toFixed(2)} s after close`,
+          );
+        }
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         results.failures.push({ plan, error: message });
@@ -134,7 +162,7 @@ async function runMacro(options: MacroOptions): Promise<void> {
   results.finishedAt = new Date().toISOString();
   writeAtomically(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
   writeAtomically(mdFile, renderMarkdown(results));
-  for (const check of checkTargets(results)) {
+  for (const check of results.steps.length > 0 ? checkTargets(results) : []) {
     say(
       `target: ${check.target}: ${check.met === undefined ? 'not measured' : check.met ? 'met' : 'MISSED'} (${check.detail})`,
     );

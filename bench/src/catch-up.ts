@@ -4,12 +4,14 @@ import type { Admin } from 'kafkajs';
 import { fetchText } from './http-text.js';
 import { commitStart } from './kafka-offsets.js';
 import { naiveProgressSchema, type NaiveProgress } from './naive-messages.js';
+import { migrate } from '@candleflow/common/clickhouse-migrations';
 import {
-  KAFKA_WINDOWS_TABLE,
   NAIVE_TRADES_TABLE,
   dropKafkaPeerStatements,
+  kafkaPeerConsumedQuery,
   kafkaPeerStatements,
   naiveTableStatement,
+  type KafkaPeerVariant,
 } from './peer-tables.js';
 import type { ProcessMeter } from './process-meter.js';
 import { sumSamples } from './prometheus-text.js';
@@ -19,7 +21,7 @@ import { ServiceProcess, describeExit } from './service-process.js';
 /**
  * Each implementation alone on the same stored trades topic, from its start, for at most
  * `seconds`: the most it can read per second and what that costs in CPU. The same input
- * and the same output (10 s windows from trades) for all three.
+ * and the same output (10 s windows from trades) for all of them.
  */
 export interface CatchUpSetup {
   root: string;
@@ -35,7 +37,7 @@ export interface CatchUpSetup {
   dlqTopic: string;
   /** Where the project and the Kafka engine write in catch-up (the live run's database keeps its windows). */
   database: string;
-  /** Where the naive consumer writes (the live run's database: its windows are compared there). */
+  /** Where the naive consumer and the Spark job write (the live run's database: their windows are compared there). */
   naiveDatabase: string;
   /** A client without a default database; statements name theirs. */
   db: ClickHouseClient;
@@ -154,11 +156,21 @@ export async function projectCatchUp(setup: CatchUpSetup, groupId: string): Prom
   }
 }
 
-/** ClickHouse's Kafka engine, with its group set to the start of the topic. */
-export async function kafkaEngineCatchUp(setup: CatchUpSetup, groupId: string): Promise<CatchUpFigures> {
-  await setup.db.command({ query: `CREATE DATABASE IF NOT EXISTS ${setup.database}` });
+/**
+ * ClickHouse's Kafka engine, with its group set to the start of the topic. Its CPU is its
+ * consumer's threads; the fair variant also counts the merge threads, as the project's
+ * figure does, since its raw trades table is merged as the project's is.
+ */
+export async function kafkaEngineCatchUp(
+  setup: CatchUpSetup,
+  groupId: string,
+  variant: KafkaPeerVariant,
+): Promise<CatchUpFigures> {
+  // The fair variant copies the project's trades table: the catch-up database needs the project's schema.
+  await migrate({ url: setup.clickhouseUrl, database: setup.database });
   await commitStart(setup.admin, groupId, setup.tradesTopic);
   const statements = kafkaPeerStatements({
+    variant,
     database: setup.database,
     brokers: setup.brokers,
     topic: setup.tradesTopic,
@@ -171,23 +183,22 @@ export async function kafkaEngineCatchUp(setup: CatchUpSetup, groupId: string): 
     let last = { consumed: 0, at: start.atMs };
     const deadline = start.atMs + setup.seconds * 1000;
     while (Date.now() < deadline && last.consumed < setup.trades) {
-      const consumed = await countRows(
-        setup.db,
-        `SELECT countMerge(trades) AS n FROM ${setup.database}.${KAFKA_WINDOWS_TABLE}`,
-      );
+      const consumed = await countRows(setup.db, kafkaPeerConsumedQuery(setup.database, variant));
       if (consumed > last.consumed) last = { consumed, at: Date.now() };
       await sleep(POLL_MS);
     }
     if (last.consumed === 0) throw new Error(`read nothing in ${setup.seconds} s`);
     const usage = setup.meter.usage(start, setup.meter.mark(last.at));
+    const consumerCpu = usage['clickhouse:kafka-engine']?.cpuSeconds ?? 0;
+    const fair = variant === 'fair';
     return figures(
       last.consumed,
       (last.at - start.atMs) / 1000,
-      usage['clickhouse:kafka-engine']?.cpuSeconds ?? 0,
-      'ClickHouse schedule-pool and librdkafka threads',
+      fair ? consumerCpu + (usage['clickhouse:merges']?.cpuSeconds ?? 0) : consumerCpu,
+      `ClickHouse schedule-pool${fair ? ', librdkafka and merge' : ' and librdkafka'} threads`,
     );
   } finally {
-    for (const query of dropKafkaPeerStatements(setup.database)) await setup.db.command({ query });
+    for (const query of dropKafkaPeerStatements(setup.database, variant)) await setup.db.command({ query });
   }
 }
 

@@ -3,31 +3,44 @@ import { z } from 'zod';
 import type { StepPlan } from './results.js';
 
 export const USAGE = `usage: npm run bench -- [--quick] [--steps 1k,5k,10k,20k,50k,100k] [--symbols N] [--duration S]
-                      [--warmup S] [--compression none|gzip|lz4|snappy|zstd] [--peers kafka-engine,naive|none]
+                      [--warmup S] [--compression none|gzip|lz4|snappy|zstd]
+                      [--peers kafka-engine,kafka-engine-windows-only,naive,spark|none]
                       [--catchup-seconds S] [--seed N] [--out DIR]
                       [--profile sim,producer,aggregator] [--env KEY=VALUE ...]
+       npm run bench -- --producer-only [--steps 50k,100k] [--symbols N] [--duration S] [--warmup S]
+                      [--compression ...] [--seed N] [--out DIR] [--profile sim,producer] [--env KEY=VALUE ...]
        npm run bench -- --micro [--quick]
 
 Each step runs the simulator at the given rate (frames/s, trades and depth diffs together)
 through producer -> Kafka -> aggregator -> ClickHouse on fresh topics and database, with
 ClickHouse's Kafka engine reading the same trades topic live; then the project, the Kafka
-engine and a naive one-INSERT-per-message consumer each read the stored trades topic alone
-(catch-up, up to --catchup-seconds each). Defaults: 6 steps of 60 s, 20 s catch-up;
+engine (kafka-engine: raw trades and windows, as the project writes; kafka-engine-windows-only:
+windows alone, the earlier peer) and a naive one-INSERT-per-message consumer each read the
+stored trades topic alone (catch-up, up to --catchup-seconds each); spark (not by default:
+install it first with bash bench/spark/install.sh) runs the original Spark design there too. Defaults: 6 steps of 60 s, 20 s catch-up;
 --quick: 2 steps (1k, 10k) of 15 s, 8 s catch-up. The first --warmup seconds of each step
 (default a third of it, at most 10) are left out of the rates, CPU and latencies.
 --profile runs those processes under node --cpu-prof and summarises where their time went;
---env passes a setting to the producer and the aggregator (e.g. --env WINDOW_EMIT_MS=250).`;
+--env passes a setting to the producer and the aggregator (e.g. --env WINDOW_EMIT_MS=250).
+--producer-only runs simulator -> producer -> Kafka alone at each step's rate (no aggregator,
+no ClickHouse): input and Kafka rates, trades dropped and lost, the producer's CPU and RSS,
+and whether the rate into Kafka held at its ceiling under overload.`;
 
 /** A command-line mistake; the message names the flag. */
 export class CliError extends Error {
   override name = 'CliError';
 }
 
-export type Peer = 'kafka-engine' | 'naive';
+export const PEERS = ['kafka-engine', 'kafka-engine-windows-only', 'naive', 'spark'] as const;
+export type Peer = (typeof PEERS)[number];
+/** Spark is installed on demand (bench/spark/install.sh): it runs only when named. */
+const DEFAULT_PEERS: readonly Peer[] = ['kafka-engine', 'kafka-engine-windows-only', 'naive'];
 export type ProfiledProcess = 'sim' | 'producer' | 'aggregator';
 
 export interface MacroOptions {
   kind: 'macro';
+  /** simulator -> producer -> Kafka only, no consumers. */
+  producerOnly: boolean;
   steps: StepPlan[];
   warmupS: number;
   compression: 'none' | 'gzip' | 'lz4' | 'snappy' | 'zstd';
@@ -86,6 +99,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       allowPositionals: false,
       options: {
         micro: { type: 'boolean' },
+        'producer-only': { type: 'boolean' },
         quick: { type: 'boolean' },
         steps: { type: 'string' },
         symbols: { type: 'string' },
@@ -110,6 +124,11 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     const macroOnly = Object.keys(values).filter((k) => !['micro', 'quick'].includes(k));
     if (macroOnly.length > 0) throw new CliError(`--${macroOnly[0]} does not apply to --micro`);
     return { kind: 'micro', quick };
+  }
+  const producerOnly = values['producer-only'] ?? false;
+  if (producerOnly) {
+    const consumerOnly = ['peers', 'catchup-seconds'].find((k) => k in values);
+    if (consumerOnly) throw new CliError(`--${consumerOnly} does not apply to --producer-only`);
   }
   const rates =
     values.steps === undefined ? (quick ? QUICK_RATES : DEFAULT_RATES) : values.steps.split(',').map(parseRate);
@@ -142,13 +161,13 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     'lz4',
     'none, gzip, lz4, snappy or zstd',
   );
-  let peers: Peer[] = ['kafka-engine', 'naive'];
+  let peers: Peer[] = producerOnly ? [] : [...DEFAULT_PEERS];
   if (values.peers !== undefined) {
     const list = values.peers === 'none' ? [] : values.peers.split(',').map((p) => p.trim());
-    const parsed = z.array(z.enum(['kafka-engine', 'naive'])).safeParse(list);
+    const parsed = z.array(z.enum(PEERS)).safeParse(list);
     if (!parsed.success) {
       throw new CliError(
-        `--peers: expected kafka-engine, naive (comma-separated) or none, got ${JSON.stringify(values.peers)}`,
+        `--peers: expected ${PEERS.join(', ')} (comma-separated) or none, got ${JSON.stringify(values.peers)}`,
       );
     }
     peers = [...new Set(parsed.data)];
@@ -173,6 +192,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   }
   return {
     kind: 'macro',
+    producerOnly,
     steps,
     warmupS,
     compression,

@@ -1,5 +1,6 @@
 import type { ProfileSummary } from './cpu-profile.js';
 import type { Distribution } from './percentiles.js';
+import type { RateTrend, Saturation } from './rate-trend.js';
 import type { WindowComparison } from './window-compare.js';
 
 export interface StepPlan {
@@ -56,6 +57,10 @@ export interface CatchUpFigures {
   lastInsertError?: string;
   /** What else the run showed (the project: pauses and insert times). */
   detail?: string;
+  /** Largest resident set of the peer's own processes (the Spark peer: its JVM + Python). */
+  maxRssBytes?: number;
+  /** The Spark peer's trade -> final row latency, on live probe trades after the catch-up. */
+  probeLatency?: { finalAfterClose: Distribution; finalFromTrade: Distribution };
 }
 
 export interface ProjectLatency {
@@ -113,20 +118,76 @@ export interface StepResult {
   stackRssBytes: number;
   /** Messages per CPU-second in the live run (project: trades and depth; Kafka engine: trades). */
   liveEfficiency: { project: Efficiency; projectConsumerOnly: Efficiency; kafkaEngine: Efficiency | null };
-  /** The three alone on the step's trades topic, one after the other: the like-for-like comparison. */
-  catchUp: { project: CatchUpFigures; kafkaEngine: CatchUpFigures; naive: CatchUpFigures };
+  /**
+   * Each alone on the step's trades topic, one after the other: the like-for-like comparison.
+   * kafkaEngine writes what the project writes (raw trades and windows); kafkaEngineWindowsOnly
+   * the windows alone (the earlier peer, for continuity).
+   */
+  catchUp: {
+    project: CatchUpFigures;
+    kafkaEngine: CatchUpFigures;
+    kafkaEngineWindowsOnly: CatchUpFigures;
+    naive: CatchUpFigures;
+    /** Spark Structured Streaming (the original design), if installed and asked for. */
+    spark?: CatchUpFigures;
+  };
   windows: {
     project: number;
     /** Trades counted in the project's final windows (every trade once: equals tradesInKafka). */
     projectTrades: number;
+    /** The live run's (fair) Kafka engine. */
     kafkaEngine: WindowComparison | null;
+    /** The live fair Kafka engine's raw trades against the project's: distinct rows, and whether they are the same. */
+    kafkaEngineTrades: { project: number; kafkaEngine: number; equal: boolean } | null;
+    /** The windows-only Kafka engine's catch-up, on the windows it read in full. */
+    kafkaEngineWindowsOnly: WindowComparison | null;
     naive: (WindowComparison & { naiveTrades: number }) | null;
+    /** The Spark peer's final windows (its catch-up). */
+    spark?: WindowComparison | null;
   };
-  /** ClickHouse's Kafka engine in the live run. */
+  /** ClickHouse's Kafka engine (the fair variant) in the live run. */
   liveKafkaEngine: { status: 'ok' | 'error' | 'off'; error?: string; consumed: number; drainS: number | null };
   /** Where the profiled processes spent their time (--profile). */
   profiles: (ProfileSummary & { process: string })[];
   series: SeriesPoint[];
+  notes: string[];
+}
+
+/** One per-second sample of a producer-only step. */
+export interface ProducerSeriesPoint {
+  /** Seconds since the simulator started sending. */
+  t: number;
+  simFrames: number;
+  /** Messages on the trades and depth topics. */
+  kafkaMessages: number;
+}
+
+/** simulator -> producer -> Kafka alone, no consumers: the producer's own ceiling. */
+export interface ProducerOnlyResult {
+  plan: StepPlan;
+  warmupS: number;
+  loadAverage: number;
+  input: {
+    /** Over the measured part (after warm-up), msgs/s: frames the simulator sent, messages that reached Kafka. */
+    simRate: number;
+    kafkaRate: number;
+    /** Over the whole step: trades and depth diffs the simulator sent, and the messages on each topic. */
+    simTrades: number;
+    simDepth: number;
+    tradesInKafka: number;
+    /** Depth diffs and the producer's snapshot events. */
+    depthInKafka: number;
+    producerDropped: number;
+    tradesDropped: number;
+    tradesUnrepairable: number;
+  };
+  /** The rate into Kafka over the measured part, in stretches of a few seconds. */
+  kafkaTrend: RateTrend;
+  saturation: Saturation;
+  /** CPU and largest RSS of the simulator, the producer and Kafka over the measured part. */
+  processes: Record<string, ProcessFigures>;
+  profiles: (ProfileSummary & { process: string })[];
+  series: ProducerSeriesPoint[];
   notes: string[];
 }
 
@@ -158,5 +219,7 @@ export interface RunResults {
     profile: string[];
   };
   steps: StepResult[];
+  /** Producer-only steps (--producer-only). */
+  producerSteps: ProducerOnlyResult[];
   failures: { plan: StepPlan; error: string }[];
 }

@@ -6,6 +6,8 @@ export interface ServiceProcessOptions {
   name: string;
   /** A TypeScript entry, run as `node --conditions=source --import tsx <entry>`. */
   entry: string;
+  /** Runs `<executable> <entry> <args>` instead of node (the Spark peer's Python job). */
+  executable?: string;
   args?: string[];
   /** Options for node itself, before the entry. */
   nodeArgs?: string[];
@@ -46,8 +48,17 @@ export class ServiceProcess {
   constructor(readonly options: ServiceProcessOptions) {
     const log = createWriteStream(options.logFile, { flags: 'a' });
     this.child = spawn(
-      process.execPath,
-      [...(options.nodeArgs ?? []), '--conditions=source', '--import', 'tsx', options.entry, ...(options.args ?? [])],
+      options.executable ?? process.execPath,
+      options.executable
+        ? [options.entry, ...(options.args ?? [])]
+        : [
+            ...(options.nodeArgs ?? []),
+            '--conditions=source',
+            '--import',
+            'tsx',
+            options.entry,
+            ...(options.args ?? []),
+          ],
       {
         cwd: options.cwd,
         env: { ...process.env, ...options.env },

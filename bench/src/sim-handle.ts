@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { simReportSchema, type SimReport, type SimSettings } from './sim-messages.js';
 import { ServiceProcess, type Exit } from './service-process.js';
 
@@ -8,6 +9,7 @@ export class SimHandle {
   readonly process: ServiceProcess;
   readonly ready: Promise<{ wsUrl: string; restUrl: string }>;
   private readonly pending: ((stats: SimStats) => void)[] = [];
+  private last: SimStats | undefined;
 
   constructor(options: { cwd: string; logFile: string; settings: SimSettings; nodeArgs?: string[] }) {
     this.process = new ServiceProcess({
@@ -25,7 +27,10 @@ export class SimHandle {
         const report = simReportSchema.safeParse(raw);
         if (!report.success) return;
         if (report.data.type === 'ready') resolve(report.data);
-        else this.pending.shift()?.(report.data);
+        else {
+          this.last = report.data;
+          this.pending.shift()?.(report.data);
+        }
       });
       void this.process.exited.then(() => reject(new Error(`the simulator exited:\n${this.process.tail()}`)));
     });
@@ -51,8 +56,22 @@ export class SimHandle {
     }
   }
 
+  /** The counters it reported last: after `stop`, its final ones (everything it sent). */
+  get lastStats(): SimStats | undefined {
+    return this.last;
+  }
+
+  /** Stops it sending, takes its final counts (see `lastStats`), then ends it. */
   async stop(): Promise<Exit> {
+    const final = new Promise<void>((resolve) => this.pending.push(() => resolve()));
     this.process.send({ type: 'stop' });
+    const timer = new AbortController();
+    await Promise.race([
+      final,
+      this.process.exited,
+      sleep(10_000, undefined, { signal: timer.signal }).catch(() => undefined),
+    ]);
+    timer.abort();
     return this.process.stop(10_000);
   }
 }

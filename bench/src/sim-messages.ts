@@ -28,3 +28,9 @@ export const simReportSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type SimReport = z.infer<typeof simReportSchema>;
+
+/**
+ * The request-weight limit of the bench's simulator and the producer's budget alike: far
+ * above Binance's, so that hundreds of books sync at once instead of over minutes.
+ */
+export const BENCH_REST_WEIGHT_PER_MINUTE = 100_000_000;

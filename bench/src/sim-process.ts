@@ -4,21 +4,28 @@
  * stop or when the bench goes away.
  */
 import { startSimulator } from '@candleflow/binance-sim/simulator';
-import { simCommandSchema, simSettingsSchema, type SimReport } from './sim-messages.js';
+import { BENCH_REST_WEIGHT_PER_MINUTE, simCommandSchema, simSettingsSchema, type SimReport } from './sim-messages.js';
 
 const settings = simSettingsSchema.parse(JSON.parse(process.env.BENCH_SIM ?? 'null'));
 const sim = await startSimulator({
   source: { kind: 'synthetic', symbols: settings.symbols, rate: settings.rate, seed: settings.seed },
+  weightPerMinute: BENCH_REST_WEIGHT_PER_MINUTE,
 });
-const report = (message: SimReport): void => {
-  process.send?.(message);
+const report = (message: SimReport, then: () => void = () => undefined): void => {
+  if (process.send) process.send(message, then);
+  else then();
 };
+const stats = (): SimReport => ({ type: 'stats', atMs: Date.now(), ...sim.stats() });
 
 let stopping = false;
 const stop = (): void => {
   if (stopping) return;
   stopping = true;
-  void sim.close().then(() => process.exit(0));
+  // The final counts, once nothing more is sent: what the bench compares with the topics.
+  void sim.close().then(() => {
+    if (process.connected) report(stats(), () => process.exit(0));
+    else process.exit(0);
+  });
 };
 process.on('message', (raw) => {
   const command = simCommandSchema.safeParse(raw);
@@ -27,7 +34,7 @@ process.on('message', (raw) => {
     return;
   }
   if (command.data.type === 'stop') stop();
-  else report({ type: 'stats', atMs: Date.now(), ...sim.stats() });
+  else report(stats());
 });
 process.on('disconnect', stop);
 process.on('SIGTERM', stop);

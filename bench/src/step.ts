@@ -1,20 +1,23 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { generatedSymbols } from '@candleflow/binance-sim/symbol-profile';
 import { migrate } from '@candleflow/common/clickhouse-migrations';
 import { uniqueName } from '@candleflow/common/testing';
-import { summarizeProfiles } from './cpu-profile.js';
 import { failed, kafkaEngineCatchUp, naiveCatchUp, projectCatchUp, type CatchUpSetup } from './catch-up.js';
-import { freePort } from '@candleflow/common/free-port';
 import { fetchText } from './http-text.js';
 import { commitStart, groupCommitted, topicEnd } from './kafka-offsets.js';
 import { slope } from './linear-trend.js';
 import { distribution } from './percentiles.js';
-import { KAFKA_WINDOWS_TABLE, dropKafkaPeerStatements, kafkaPeerStatements } from './peer-tables.js';
+import {
+  dropKafkaPeerStatements,
+  kafkaPeerConsumedQuery,
+  kafkaPeerStatements,
+  kafkaPeerTables,
+  tradesChecksumQuery,
+} from './peer-tables.js';
+import { firstFrameAt, producerCounters, startFeed } from './producer-service.js';
 import { ProcessMeter } from './process-meter.js';
 import { sumSamples } from './prometheus-text.js';
 import type {
@@ -27,8 +30,10 @@ import type {
   StepResult,
 } from './results.js';
 import { ServiceProcess, describeExit, type Exit } from './service-process.js';
-import { SimHandle, type SimStats } from './sim-handle.js';
-import { compareWindows, type BenchWindow } from './window-compare.js';
+import { sparkCatchUp } from './spark-peer.js';
+import type { SimStats } from './sim-handle.js';
+import { StepFiles } from './step-files.js';
+import { compareWindows, readInFull } from './window-compare.js';
 import { readWindowProgress, readWindows } from './window-readers.js';
 import { WindowTimeline } from './window-timeline.js';
 
@@ -43,13 +48,15 @@ export interface BenchContext {
   warmupS: number;
   /** Longest each implementation reads the stored topic in the catch-up comparison. */
   catchUpSeconds: number;
-  /** Whether the project and the Kafka engine also run the catch-up (the naive consumer always does, if on). */
+  /** Whether the project and the Kafka engines also run the catch-up (the naive consumer always does, if on). */
   catchUpAll: boolean;
   /** Processes run under `node --cpu-prof` (sim, producer, aggregator). */
   profile: string[];
   /** Extra settings for the producer and the aggregator; the bench's own (topics, database, ports, windows) win. */
   serviceEnv: Record<string, string>;
-  peers: { kafkaEngine: boolean; naive: boolean };
+  /** kafkaEngine: the fair variant (live and catch-up); kafkaEngineWindowsOnly: the windows-only one (catch-up only). */
+  /** spark: the Spark job (installed on demand), catch-up only. */
+  peers: { kafkaEngine: boolean; kafkaEngineWindowsOnly: boolean; naive: boolean; spark?: boolean };
   logDir: string;
   kafkaPid: number | undefined;
   clickhousePid: number | undefined;
@@ -69,8 +76,10 @@ const CLOSED_BY_TRADES_MARGIN_MS = 1000;
 /** Thread names of ClickHouse's own Kafka consumer: its schedule pool and librdkafka. */
 const isKafkaEngineThread = (name: string): boolean =>
   name.startsWith('BackgrSchedPool') || name.startsWith('BckSchPoolDelay') || name.startsWith('rdk:');
+/** Threads merging parts. */
+const isMergeThread = (name: string): boolean => name.startsWith('BackgrProcPool');
 /** Threads serving HTTP inserts and queries, and merging parts. */
-const isServingThread = (name: string): boolean => name.startsWith('HTTPHandler') || name.startsWith('BackgrProcPool');
+const isServingThread = (name: string): boolean => name.startsWith('HTTPHandler') || isMergeThread(name);
 
 interface Names {
   trades: string;
@@ -83,6 +92,7 @@ interface Names {
   kafkaEngineGroup: string;
   catchUpGroup: string;
   catchUpKafkaEngineGroup: string;
+  catchUpWindowsOnlyGroup: string;
   naiveGroup: string;
 }
 
@@ -98,6 +108,7 @@ function stepNames(): Names {
     kafkaEngineGroup: uniqueName('bench_chkafka'),
     catchUpGroup: uniqueName('bench_aggregator_catchup'),
     catchUpKafkaEngineGroup: uniqueName('bench_chkafka_catchup'),
+    catchUpWindowsOnlyGroup: uniqueName('bench_chkafka_wo_catchup'),
     naiveGroup: uniqueName('bench_naive'),
   };
 }
@@ -155,9 +166,10 @@ function since(at: number | undefined, fromMs: number): number | undefined {
  *    `plan.durationS` through producer -> Kafka -> aggregator -> ClickHouse, with
  *    ClickHouse's own Kafka engine reading the same trades topic; window tables polled
  *    every 200 ms; then a drain until everything is processed and final;
- * 2. catch-up: the project (trades only), the Kafka engine and the naive consumer, each
- *    alone on the stored trades topic for a bounded time;
- * 3. the windows of all three compared, latencies worked out from the polls, and
+ * 2. catch-up: the project (trades only), the Kafka engine (fair, then windows only) and
+ *    the naive consumer, each alone on the stored trades topic for a bounded time;
+ * 3. the windows of each compared with the project's, the fair Kafka engine's raw trades
+ *    with the project's, latencies worked out from the polls, and
  *    everything the step created dropped.
  */
 export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, fileTag: string): Promise<StepResult> {
@@ -169,10 +181,7 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
   const server = createClient({ url: ctx.clickhouseUrl, request_timeout: 60_000 });
   const db = createClient({ url: ctx.clickhouseUrl, database: names.database, request_timeout: 60_000 });
   const children: ServiceProcess[] = [];
-  const log = (name: string): string => path.join(ctx.logDir, `${fileTag}-${name}.log`);
-  const profileDir = (name: string): string => path.join(ctx.logDir, `${fileTag}-${name}-profile`);
-  const nodeArgs = (name: string, profiled = name): string[] =>
-    ctx.profile.includes(profiled) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir(name)}`] : [];
+  const files = new StepFiles(ctx.logDir, fileTag, ctx.profile);
   try {
     await admin.createTopics({
       waitForLeaders: true,
@@ -189,6 +198,7 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
       meter.track('clickhouse', ctx.clickhousePid);
       meter.trackThreads({ name: 'clickhouse:kafka-engine', pid: ctx.clickhousePid, threadNames: isKafkaEngineThread });
       meter.trackThreads({ name: 'clickhouse:serving', pid: ctx.clickhousePid, threadNames: isServingThread });
+      meter.trackThreads({ name: 'clickhouse:merges', pid: ctx.clickhousePid, threadNames: isMergeThread });
     }
 
     const errorLogOffset =
@@ -199,6 +209,7 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
         // The engine's consumer starts at the end of the topic unless its group has offsets.
         await commitStart(admin, names.kafkaEngineGroup, names.trades);
         const statements = kafkaPeerStatements({
+          variant: 'fair',
           database: names.database,
           brokers: ctx.brokers,
           topic: names.trades,
@@ -215,8 +226,8 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
       name: 'aggregator',
       entry: 'aggregator/src/main.ts',
       cwd: ctx.root,
-      logFile: log('aggregator'),
-      nodeArgs: nodeArgs('aggregator'),
+      logFile: files.log('aggregator'),
+      nodeArgs: files.nodeArgs('aggregator'),
       env: {
         ...ctx.serviceEnv,
         KAFKA_BROKERS: ctx.brokers.join(','),
@@ -234,62 +245,19 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
       },
     });
     children.push(aggregator);
-    const symbols = generatedSymbols(plan.symbols);
-    const sim = new SimHandle({
-      cwd: ctx.root,
-      logFile: log('sim'),
-      settings: { symbols, rate: plan.rate, seed: ctx.seed },
-      nodeArgs: nodeArgs('sim'),
-    });
-    children.push(sim.process);
-    // Both start at once; the market waits for the producer's subscription.
-    const [started, urls] = await Promise.all([
+    // Both start at once; the market waits for the producer's subscription, the producer for the aggregator.
+    const { sim, producer, producerMetricsUrl, ready } = await startFeed(
+      { ctx, plan, files, topics: { trades: names.trades, depth: names.depth, partitions: PARTITIONS } },
+      children,
       aggregator.waitForLine(/"port":(\d+).*aggregator started/, 60_000),
-      sim.ready,
-    ]);
-    const aggregatorMetricsUrl = `http://127.0.0.1:${started[1]}/metrics`;
-    const producerPort = await freePort();
-    const producer = new ServiceProcess({
-      name: 'producer',
-      entry: 'producer/src/main.ts',
-      cwd: ctx.root,
-      logFile: log('producer'),
-      nodeArgs: nodeArgs('producer'),
-      env: {
-        ...ctx.serviceEnv,
-        SYMBOLS: symbols.join(','),
-        BINANCE_WS_URL: urls.wsUrl,
-        BINANCE_REST_URL: urls.restUrl,
-        KAFKA_BROKERS: ctx.brokers.join(','),
-        TOPIC_TRADES: names.trades,
-        TOPIC_DEPTH: names.depth,
-        TOPIC_PARTITIONS: String(PARTITIONS),
-        PRODUCER_PORT: String(producerPort),
-        KAFKA_COMPRESSION: ctx.compression,
-        // The simulator is local: no exchange weight limits to respect.
-        SNAPSHOT_WEIGHT_PER_MINUTE: '100000000',
-        SNAPSHOT_CONCURRENCY: '8',
-        LOG_LEVEL: 'info',
-      },
-    });
-    children.push(producer);
+    );
+    const aggregatorMetricsUrl = `http://127.0.0.1:${ready[1]}/metrics`;
     meter.track('sim', sim.process.pid);
     meter.track('producer', producer.pid);
     meter.track('aggregator', aggregator.pid);
     const runStart = meter.mark();
 
-    // The market starts with the producer's subscription: wait for its first frame.
-    const firstFrameDeadline = Date.now() + 60_000;
-    let t0 = 0;
-    while (t0 === 0) {
-      const stats = await sim.stats();
-      if (stats && stats.trades + stats.depth > 0) t0 = stats.atMs;
-      else if (Date.now() > firstFrameDeadline)
-        throw new Error(`the producer did not subscribe within 60 s:\n${producer.tail()}`);
-      else await sleep(100);
-      const exit = await exitedYet(producer);
-      if (exit) throw new Error(`the producer exited (${describeExit(exit)}):\n${producer.tail()}`);
-    }
+    const t0 = await firstFrameAt(sim, producer);
 
     // Both window tables polled every POLL_MS until the drain is over.
     const timelines = { project: new WindowTimeline(), kafkaEngine: new WindowTimeline() };
@@ -327,7 +295,7 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
         groupCommitted(admin, names.group, names.trades),
         groupCommitted(admin, names.group, names.depth),
         fetchText(aggregatorMetricsUrl),
-        fetchText(`http://127.0.0.1:${producerPort}/metrics`),
+        fetchText(producerMetricsUrl),
       ]);
       const last = series.at(-1);
       if (aggText) {
@@ -336,10 +304,10 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
         counters.dlq = sumSamples(aggText, 'aggregator_dlq_messages_total');
       }
       if (prodText) {
-        counters.producerDropped = sumSamples(prodText, 'producer_dropped_messages_total');
-        // A dropped trade is a hole the producer repairs over REST; what it cannot repair is lost.
-        counters.tradesDropped = sumSamples(prodText, 'producer_dropped_messages_total', { topic: names.trades });
-        counters.tradesUnrepairable = sumSamples(prodText, 'producer_trades_unrepairable_total');
+        const producerLosses = producerCounters(prodText, names.trades);
+        counters.producerDropped = producerLosses.dropped;
+        counters.tradesDropped = producerLosses.tradesDropped;
+        counters.tradesUnrepairable = producerLosses.tradesUnrepairable;
       }
       return {
         t: round(((simStats?.atMs ?? Date.now()) - t0) / 1000, 2),
@@ -412,7 +380,7 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
         if (processed >= kafkaTotal && open === 0) projectDrain = { at: Date.now(), mark: meter.mark() };
       }
       if (engineLive && !engineDrain) {
-        engineConsumed = await count(db, `SELECT countMerge(trades) AS n FROM ${KAFKA_WINDOWS_TABLE}`);
+        engineConsumed = await count(db, kafkaPeerConsumedQuery(names.database, 'fair'));
         if (engineConsumed >= tradesInKafka) engineDrain = { at: Date.now(), mark: meter.mark() };
       }
       await sleep(250);
@@ -426,7 +394,7 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
     if (aggregatorExit.code !== 0) notes.push(`the aggregator exited with ${describeExit(aggregatorExit)}`);
     meter.untrack('aggregator');
     if (ctx.peers.kafkaEngine) {
-      for (const query of dropKafkaPeerStatements(names.database)) await server.command({ query });
+      for (const query of dropKafkaPeerStatements(names.database, 'fair')) await server.command({ query });
       if (!kafkaEngineError && !engineDrain) {
         const logged = kafkaErrorsSince(ctx.clickhouseErrorLog, errorLogOffset);
         kafkaEngineError =
@@ -452,9 +420,9 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
       admin,
       meter,
       seconds: ctx.catchUpSeconds,
-      logFile: log,
+      logFile: (name) => files.log(name),
       serviceEnv: ctx.serviceEnv,
-      aggregatorNodeArgs: nodeArgs('aggregator-catchup', 'aggregator'),
+      aggregatorNodeArgs: files.nodeArgs('aggregator-catchup', 'aggregator'),
     };
     ctx.say(`${label}: catch-up on the ${tradesInKafka} stored trades, each alone for up to ${ctx.catchUpSeconds} s`);
     const report = (name: string, figures: CatchUpFigures): CatchUpFigures => {
@@ -473,13 +441,20 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
       kafkaEngine: report(
         'Kafka engine',
         ctx.catchUpAll && ctx.peers.kafkaEngine
-          ? await kafkaEngineCatchUp(setup, names.catchUpKafkaEngineGroup).catch(failed)
+          ? await kafkaEngineCatchUp(setup, names.catchUpKafkaEngineGroup, 'fair').catch(failed)
+          : off,
+      ),
+      kafkaEngineWindowsOnly: report(
+        'Kafka engine (windows only)',
+        ctx.catchUpAll && ctx.peers.kafkaEngineWindowsOnly
+          ? await kafkaEngineCatchUp(setup, names.catchUpWindowsOnlyGroup, 'windows-only').catch(failed)
           : off,
       ),
       naive: report('naive', ctx.peers.naive ? await naiveCatchUp(setup, names.naiveGroup).catch(failed) : off),
+      spark: report('Spark', ctx.peers.spark ? await sparkCatchUp(setup).catch(failed) : off),
     };
 
-    // Windows of the three, compared with the project's live ones.
+    // Windows of each peer, compared with the project's live ones.
     const projectWindows = await readWindows(db, 'project', ctx.windowSeconds);
     const projectTrades = projectWindows.reduce((sum, w) => sum + w.trades, 0);
     if (projectTrades !== tradesInKafka) {
@@ -488,18 +463,48 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
     const kafkaEngineComparison = ctx.peers.kafkaEngine
       ? compareWindows(projectWindows, await readWindows(db, 'kafkaEngine', ctx.windowSeconds))
       : null;
+    // The fair peer's raw trades against the project's: the same rows, by count and checksum.
+    let kafkaEngineTrades: StepResult['windows']['kafkaEngineTrades'] = null;
+    const peerTradesTable = kafkaPeerTables('fair').trades;
+    if (engineLive && peerTradesTable) {
+      const checksum = async (table: string): Promise<{ n: number; sum: string }> => {
+        const [row] = await (
+          await db.query({ query: tradesChecksumQuery(names.database, table), format: 'JSONEachRow' })
+        ).json<{ n: string | number; sum: string }>();
+        return { n: Number(row?.n ?? 0), sum: row?.sum ?? '' };
+      };
+      const [own, peer] = [await checksum('trades'), await checksum(peerTradesTable)];
+      kafkaEngineTrades = { project: own.n, kafkaEngine: peer.n, equal: own.n === peer.n && own.sum === peer.sum };
+      if (!kafkaEngineTrades.equal) {
+        notes.push(`the Kafka engine's raw trades differ from the project's (${peer.n} rows against ${own.n})`);
+      }
+    }
+    // The windows-only engine ran in catch-up only: compare the windows it read in full there.
+    let windowsOnlyComparison: StepResult['windows']['kafkaEngineWindowsOnly'] = null;
+    if (catchUp.kafkaEngineWindowsOnly.status === 'ok') {
+      const catchUpDb = createClient({ url: ctx.clickhouseUrl, database: names.catchUpDatabase });
+      try {
+        const windows = await readWindows(catchUpDb, 'kafkaEngineWindowsOnly', ctx.windowSeconds);
+        windowsOnlyComparison = compareWindows(projectWindows, windows, { include: readInFull(windows) });
+      } finally {
+        await catchUpDb.close();
+      }
+    }
     let naiveComparison: StepResult['windows']['naive'] = null;
     if (ctx.peers.naive && catchUp.naive.status === 'ok') {
       const naiveWindows = await readWindows(db, 'naive', ctx.windowSeconds);
-      const reached = new Map<string, number>();
-      for (const w of naiveWindows) reached.set(w.symbol, Math.max(reached.get(w.symbol) ?? 0, w.lastTradeId));
       // Per symbol the naive consumer read a prefix of the trades: compare the windows it read in full.
-      const covered = (w: BenchWindow): boolean => w.lastTradeId <= (reached.get(w.symbol) ?? -1);
       naiveComparison = {
-        ...compareWindows(projectWindows, naiveWindows, { include: covered }),
+        ...compareWindows(projectWindows, naiveWindows, { include: readInFull(naiveWindows) }),
         naiveTrades: naiveWindows.reduce((sum, w) => sum + w.trades, 0),
       };
     }
+
+    // The live probe closed every stored window of the Spark job: all of them compare.
+    const sparkComparison =
+      catchUp.spark?.status === 'ok'
+        ? compareWindows(projectWindows, await readWindows(db, 'spark', ctx.windowSeconds))
+        : null;
 
     // Latencies from the polls, for a sample of the trades (read back from the project's trades table).
     const every = Math.max(1, Math.round(tradesInKafka / LATENCY_SAMPLE));
@@ -640,7 +645,10 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
         project: projectWindows.length,
         projectTrades,
         kafkaEngine: kafkaEngineComparison,
+        kafkaEngineTrades,
+        kafkaEngineWindowsOnly: windowsOnlyComparison,
         naive: naiveComparison,
+        spark: sparkComparison,
       },
       liveKafkaEngine: {
         status: ctx.peers.kafkaEngine ? (kafkaEngineError ? 'error' : 'ok') : 'off',
@@ -648,9 +656,7 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
         consumed: engineConsumed,
         drainS: engineDrain ? round((engineDrain.at - inputEnd) / 1000, 1) : null,
       },
-      profiles: ['sim', 'producer', 'aggregator', 'aggregator-catchup'].flatMap((name) =>
-        summarizeProfiles(profileDir(name), ctx.root).map((summary) => ({ process: name, ...summary })),
-      ),
+      profiles: files.profiles(ctx.root, ['sim', 'producer', 'aggregator', 'aggregator-catchup']),
       series,
       notes,
     };
@@ -686,6 +692,7 @@ async function cleanup(
     names.kafkaEngineGroup,
     names.catchUpGroup,
     names.catchUpKafkaEngineGroup,
+    names.catchUpWindowsOnlyGroup,
     names.naiveGroup,
   ]) {
     // A group that never committed does not exist: nothing to delete.

@@ -112,3 +112,13 @@ export function compareWindows(
   }
   return result;
 }
+
+/**
+ * For a candidate that read a prefix of each symbol's trades (a bounded catch-up): whether
+ * it read a reference window in full, i.e. reached the window's last trade id.
+ */
+export function readInFull(candidate: readonly BenchWindow[]): (w: BenchWindow) => boolean {
+  const reached = new Map<string, number>();
+  for (const w of candidate) reached.set(w.symbol, Math.max(reached.get(w.symbol) ?? 0, w.lastTradeId));
+  return (w) => w.lastTradeId <= (reached.get(w.symbol) ?? -1);
+}

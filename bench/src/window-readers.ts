@@ -1,10 +1,14 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { KAFKA_WINDOWS_TABLE, NAIVE_TRADES_TABLE } from './peer-tables.js';
+import { NAIVE_TRADES_TABLE, SPARK_WINDOWS_TABLE, kafkaPeerTables, type KafkaPeerVariant } from './peer-tables.js';
+import { SPARK_PROBE_SYMBOL } from './spark-probe.js';
 import type { BenchWindow } from './window-compare.js';
 
-/** The three implementations the bench runs on the same topic. */
-export type Implementation = 'project' | 'kafkaEngine' | 'naive';
+/** The implementations the bench runs on the same topic. */
+export type Implementation = 'project' | 'kafkaEngine' | 'kafkaEngineWindowsOnly' | 'naive' | 'spark';
+
+const kafkaVariant = (implementation: 'kafkaEngine' | 'kafkaEngineWindowsOnly'): KafkaPeerVariant =>
+  implementation === 'kafkaEngine' ? 'fair' : 'windows-only';
 
 // ClickHouse's JSON gives UInt64 as strings and Float64/Decimal text as numbers or strings.
 const num = z.coerce.number();
@@ -53,6 +57,7 @@ function windowsQuery(implementation: Implementation, windowSeconds: number): st
           volume, quote_volume, buy_volume, sell_volume, trades, first_trade_id, last_trade_id
         FROM trade_windows FINAL`;
     case 'kafkaEngine':
+    case 'kafkaEngineWindowsOnly':
       // Inner names differ from the columns: ClickHouse resolves an alias before a column of the same name.
       return `SELECT symbol, start, o AS open, h AS high, l AS low, c AS close,
           toFloat64(v) AS volume, toFloat64(qv) AS quote_volume, toFloat64(b) AS buy_volume,
@@ -63,7 +68,7 @@ function windowsQuery(implementation: Implementation, windowSeconds: number): st
             toString(minMerge(low)) AS l, toString(argMaxMerge(close)) AS c,
             sumMerge(volume) AS v, sumMerge(quote_volume) AS qv, sumMerge(buy_volume) AS b,
             countMerge(trades) AS n, minMerge(first_trade_id) AS first, maxMerge(last_trade_id) AS last
-          FROM ${KAFKA_WINDOWS_TABLE} GROUP BY symbol, window_start
+          FROM ${kafkaPeerTables(kafkaVariant(implementation)).windows} GROUP BY symbol, window_start
         )`;
     case 'naive':
       return `SELECT symbol, intDiv(trade_time_ms, ${windowSeconds * 1000}) * ${windowSeconds} AS start,
@@ -76,6 +81,14 @@ function windowsQuery(implementation: Implementation, windowSeconds: number): st
           toFloat64(sum(if(is_buyer_maker = 1, toDecimal64(qty, 8), toDecimal64(0, 8)))) AS sell_volume,
           count() AS trades, min(trade_id) AS first_trade_id, max(trade_id) AS last_trade_id
         FROM ${NAIVE_TRADES_TABLE} GROUP BY symbol, start`;
+    case 'spark':
+      // Its latency probe's windows are not the step's.
+      return `SELECT symbol, toUInt32(window_start) AS start,
+          toString(open) AS open, toString(high) AS high, toString(low) AS low, toString(close) AS close,
+          toFloat64(volume) AS volume, toFloat64(quote_volume) AS quote_volume,
+          toFloat64(buy_volume) AS buy_volume, toFloat64(sell_volume) AS sell_volume,
+          trades, first_trade_id, last_trade_id
+        FROM ${SPARK_WINDOWS_TABLE} FINAL WHERE symbol != '${SPARK_PROBE_SYMBOL}'`;
   }
 }
 
@@ -110,7 +123,7 @@ export async function readWindowProgress(
       ? `SELECT symbol, toUInt32(window_start) AS start, max(last_trade_id) AS last, max(is_final) AS final
          FROM trade_windows WHERE window_start >= toDateTime(${since}) GROUP BY symbol, start`
       : `SELECT symbol, toUInt32(window_start) AS start, maxMerge(last_trade_id) AS last, 0 AS final
-         FROM ${KAFKA_WINDOWS_TABLE} WHERE window_start >= toDateTime(${since}) GROUP BY symbol, start`;
+         FROM ${kafkaPeerTables('fair').windows} WHERE window_start >= toDateTime(${since}) GROUP BY symbol, start`;
   const result = await client.query({ query, format: 'JSONEachRow' });
   return (await result.json<unknown>()).map((raw) => {
     const row = progressRowSchema.parse(raw);

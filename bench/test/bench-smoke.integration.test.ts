@@ -5,10 +5,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { findProjectRoot } from '@candleflow/common/env';
 import { testClickhouseUrl, testKafkaBrokers } from '@candleflow/common/testing';
+import { runProducerOnlyStep } from '../src/producer-only-step.js';
 import { runStep } from '../src/step.js';
 
 test(
-  'one tiny bench step: the project, the Kafka engine and the naive consumer give the same windows',
+  'one tiny bench step: the project, the Kafka engine and the naive consumer give the same windows and trades',
   { timeout: 120_000 },
   async () => {
     const logDir = mkdtempSync(path.join(tmpdir(), 'bench-smoke-'));
@@ -31,7 +32,7 @@ test(
           catchUpAll: false,
           profile: [],
           serviceEnv: {},
-          peers: { kafkaEngine: true, naive: true },
+          peers: { kafkaEngine: true, kafkaEngineWindowsOnly: false, naive: true },
           logDir,
           kafkaPid: undefined,
           clickhousePid: undefined,
@@ -53,12 +54,54 @@ test(
         [engine.compared, 0, 0, 0],
         context,
       );
+      // The Kafka engine also wrote every raw trade, row for row as the project did.
+      assert.deepEqual(
+        step.windows.kafkaEngineTrades,
+        { project: step.input.tradesInKafka, kafkaEngine: step.input.tradesInKafka, equal: true },
+        context,
+      );
       const naive = step.windows.naive;
       assert.ok(naive && naive.compared > 0, context);
       assert.deepEqual([naive.equal, naive.missing, naive.different, naive.extra], [naive.compared, 0, 0, 0], context);
       // Every sampled trade became readable in an open or final row while the polls ran.
       assert.equal(step.latency.project.open.missing, 0, context);
       assert.ok(step.latency.project.open.count > 0, context);
+    } finally {
+      rmSync(logDir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'one tiny producer-only step: every trade the simulator sent is on Kafka once, nothing dropped',
+  { timeout: 60_000 },
+  async () => {
+    const logDir = mkdtempSync(path.join(tmpdir(), 'bench-smoke-producer-'));
+    const said: string[] = [];
+    try {
+      const step = await runProducerOnlyStep(
+        { rate: 60, symbols: 5, durationS: 6 },
+        {
+          root: findProjectRoot(),
+          brokers: testKafkaBrokers,
+          compression: 'lz4',
+          seed: 5,
+          warmupS: 1,
+          profile: [],
+          serviceEnv: {},
+          logDir,
+          kafkaPid: undefined,
+          say: (line) => said.push(line),
+        },
+        'smoke',
+        'smoke',
+      );
+      const context = JSON.stringify({ notes: step.notes, said, input: step.input, series: step.series }, null, 1);
+      assert.ok(step.input.simTrades > 0 && step.input.depthInKafka > 0, context);
+      assert.equal(step.input.tradesInKafka, step.input.simTrades, context);
+      assert.deepEqual([step.input.producerDropped, step.input.tradesUnrepairable], [0, 0], context);
+      assert.ok((step.processes.producer?.maxRssBytes ?? 0) > 0, context);
+      assert.deepEqual(step.notes, [], context);
     } finally {
       rmSync(logDir, { recursive: true, force: true });
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CliError, parseBenchOptions } from '../src/cli-options.js';
 
-test('defaults: six steps of 60 s, more symbols at higher rates, both peers', () => {
+test('defaults: six steps of 60 s, more symbols at higher rates, every peer', () => {
   const options = parseBenchOptions([]);
   assert.equal(options.kind, 'macro');
   if (options.kind !== 'macro') return;
@@ -17,8 +17,9 @@ test('defaults: six steps of 60 s, more symbols at higher rates, both peers', ()
       [100000, 400, 60],
     ],
   );
-  assert.deepEqual(options.peers, ['kafka-engine', 'naive']);
+  assert.deepEqual(options.peers, ['kafka-engine', 'kafka-engine-windows-only', 'naive']);
   assert.equal(options.compression, 'lz4');
+  assert.equal(options.producerOnly, false);
 });
 
 test('--quick, --steps with k suffixes, --symbols, --duration, --peers', () => {
@@ -65,4 +66,30 @@ test('bad flags name themselves', () => {
   assert.throws(() => parseBenchOptions(['--micro', '--steps', '1k']), /--steps does not apply to --micro/);
   assert.throws(() => parseBenchOptions(['--warmup', '20', '--duration', '15']), /--warmup/);
   assert.throws(() => parseBenchOptions(['--bogus']), CliError);
+  assert.throws(
+    () => parseBenchOptions(['--producer-only', '--peers', 'naive']),
+    /--peers does not apply to --producer-only/,
+  );
+  assert.throws(
+    () => parseBenchOptions(['--producer-only', '--catchup-seconds', '5']),
+    /--catchup-seconds does not apply to --producer-only/,
+  );
+  assert.throws(() => parseBenchOptions(['--micro', '--producer-only']), /--producer-only does not apply to --micro/);
+});
+
+test('--producer-only: the steps given, no peers', () => {
+  const options = parseBenchOptions(['--producer-only', '--steps', '50k,100k', '--duration', '20']);
+  assert.ok(options.kind === 'macro');
+  if (options.kind !== 'macro') return;
+  assert.equal(options.producerOnly, true);
+  assert.deepEqual(
+    options.steps.map((s) => [s.rate, s.symbols, s.durationS]),
+    [
+      [50000, 400, 20],
+      [100000, 400, 20],
+    ],
+  );
+  assert.deepEqual(options.peers, []);
+  const windowsOnly = parseBenchOptions(['--peers', 'kafka-engine-windows-only']);
+  assert.deepEqual(windowsOnly.kind === 'macro' ? windowsOnly.peers : 'not macro', ['kafka-engine-windows-only']);
 });

@@ -61,8 +61,20 @@ function step(
       projectConsumerOnly: { messages: 1, cpuSeconds: 1, msgsPerCpuSecond: 1, cpuOf: '' },
       kafkaEngine: null,
     },
-    catchUp: { project: catchUp(20_000, 30_000), kafkaEngine: catchUp(60_000, fields.engine), naive: catchUp(100, 90) },
-    windows: { project: 20, projectTrades: 1000, kafkaEngine: equal(20), naive: { ...equal(3), naiveTrades: 150 } },
+    catchUp: {
+      project: catchUp(20_000, 30_000),
+      kafkaEngine: catchUp(60_000, fields.engine),
+      kafkaEngineWindowsOnly: catchUp(80_000, 2 * fields.engine),
+      naive: catchUp(100, 90),
+    },
+    windows: {
+      project: 20,
+      projectTrades: 1000,
+      kafkaEngine: equal(20),
+      kafkaEngineTrades: { project: 1000, kafkaEngine: 1000, equal: true },
+      kafkaEngineWindowsOnly: equal(20),
+      naive: { ...equal(3), naiveTrades: 150 },
+    },
     liveKafkaEngine: { status: 'ok', consumed: 1000, drainS: 5 },
     profiles: [],
     series: [],
@@ -96,6 +108,7 @@ function run(steps: StepResult[]): RunResults {
       profile: [],
     },
     steps,
+    producerSteps: [],
     failures: [],
   };
 }
@@ -132,5 +145,95 @@ test('targets missed say by how much; a run without the steps says not measured'
   );
   assert.match(markdown, /\| 10,000 \| 10 \| 10,000 \| 5,000 \| \*\*no\*\* \|/);
   assert.match(markdown, /10,000\/s: not sustained: the backlog grew/);
-  assert.match(markdown, /\| 30,000 \| 500,000 \(x0\.060\) \| 90 \(x333\) \|/);
+  // Per CPU: the project, the Kafka engine (ratio), its windows-only variant beside it, the naive consumer.
+  assert.match(markdown, /\| 30,000 \| 500,000 \(x0\.060\) \| 1,000,000 \(x0\.030\) \| 90 \(x333\) \|/);
+  assert.match(markdown, /\| 20\/20 equal; raw trades equal \| 20\/20 equal \| 3\/3 equal \|/);
+});
+
+test("the Kafka engine's raw trades differing from the project's fails the identical-windows target", () => {
+  const differing = step(10_000, { sustained: true, openP99: 1200, finalP99: 800, rss: 1, engine: 20_000 });
+  differing.windows.kafkaEngineTrades = { project: 1000, kafkaEngine: 998, equal: false };
+  const [, , , , peers] = checkTargets(run([differing]));
+  assert.deepEqual([peers?.met, peers?.detail], [false, 'ahead at every step; windows differ at 10000/s']);
+  assert.match(renderMarkdown(run([differing])), /\*\*raw trades differ\*\* \(998 rows against 1,000\)/);
+});
+
+test('a producer-only run renders its own table and neither targets nor the project table', () => {
+  const results = run([]);
+  results.producerSteps.push({
+    plan: { rate: 100_000, symbols: 400, durationS: 30 },
+    warmupS: 10,
+    loadAverage: 1.5,
+    input: {
+      simRate: 52_000,
+      kafkaRate: 51_500,
+      simTrades: 600_010,
+      simDepth: 950_000,
+      tradesInKafka: 600_000,
+      depthInKafka: 900_000,
+      producerDropped: 0,
+      tradesDropped: 12,
+      tradesUnrepairable: 0,
+    },
+    kafkaTrend: {
+      mean: 51_500,
+      bins: [52_000, 51_000, 51_500],
+      ceiling: 52_000,
+      endShareOfCeiling: 0.99,
+      slopePerS: -5,
+    },
+    saturation: 'saturated steadily',
+    processes: {
+      producer: { cpuPercent: 97.4, maxRssBytes: 300 * 2 ** 20 },
+      sim: { cpuPercent: 40, maxRssBytes: 1 },
+      kafka: { cpuPercent: 30, maxRssBytes: 1 },
+    },
+    profiles: [
+      {
+        process: 'producer',
+        file: 'p.cpuprofile',
+        seconds: 30,
+        byModule: [{ name: 'producer/src/kafka-sink.ts', selfPercent: 20 }],
+        byFunction: [{ name: 'send producer/src/kafka-sink.ts', selfPercent: 12 }],
+      },
+    ],
+    series: [],
+    notes: [],
+  });
+  const markdown = renderMarkdown(results);
+  assert.match(markdown, /### 100,000\/s, producer only: producer \(30 s, p\.cpuprofile\)/);
+  assert.match(markdown, /\| `send producer\/src\/kafka-sink\.ts` \| 12 \|/);
+  assert.match(
+    markdown,
+    /\| 100,000 \| 400 \| 52,000 \| 51,500 \| 52,000 \/ 99 % \/ -5 \| saturated steadily \| 12 \/ 0 \| 600,010 \/ 600,000 \| 950,000 \/ 900,000 \| 97 \| 300 \| 40 \/ 30 \| 1\.50 \|/,
+  );
+  assert.doesNotMatch(markdown, /## Targets|## The project, per step|## Peers/);
+});
+
+test('the Spark peer, when it ran: its target, its table and its notes', () => {
+  const withSpark = step(10_000, { sustained: true, openP99: 1200, finalP99: 800, rss: 1, engine: 20_000 });
+  withSpark.processes.aggregator = { cpuPercent: 40, maxRssBytes: 200 * 2 ** 20 };
+  withSpark.catchUp.spark = {
+    ...catchUp(8_000, 6_000),
+    maxRssBytes: 900 * 2 ** 20,
+    probeLatency: { finalAfterClose: dist(1300, 2000), finalFromTrade: dist(7600, 13_800) },
+    detail: '1 micro-batch(es) with trades',
+  };
+  withSpark.windows.spark = { ...equal(20), compared: 21, missing: 1 };
+  const checks = checkTargets(run([withSpark]));
+  assert.equal(checks.length, 6);
+  assert.deepEqual(
+    [checks[5]?.met, checks[5]?.detail],
+    [false, '10000/s: 30000 vs 6000 trades/CPU-s, aggregator 200 vs Spark 900 MiB, windows differ'],
+  );
+  const markdown = renderMarkdown(run([withSpark]));
+  assert.match(
+    markdown,
+    /\| 10,000 \| 1,000 \| 20,000 \| 8,000 \(x2\.5\) \| 30,000 \| 6,000 \(x5\.0\) \| 200 \| 900 \| 1\.30 \/ 2\.00 \| 7\.60 \/ 13\.80 \| \*\*20\/21 equal\*\*, 1 missing, 0 differ, 0 extra \|/,
+  );
+  assert.match(markdown, /10,000\/s: Spark catch-up: 1 micro-batch\(es\) with trades/);
+  // Without it, no Spark target and no Spark table.
+  const without = step(10_000, { sustained: true, openP99: 1200, finalP99: 800, rss: 1, engine: 20_000 });
+  assert.equal(checkTargets(run([without])).length, 5);
+  assert.doesNotMatch(renderMarkdown(run([without])), /Spark/);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareWindows, type BenchWindow } from '../src/window-compare.js';
+import { compareWindows, readInFull, type BenchWindow } from '../src/window-compare.js';
 
 function window(symbol: string, startS: number, fields: Partial<BenchWindow> = {}): BenchWindow {
   return {
@@ -66,4 +66,24 @@ test('missing and extra windows are counted; include limits what is compared but
   assert.deepEqual([all.compared, all.equal, all.missing, all.extra], [2, 1, 1, 1]);
   const covered = compareWindows(reference, candidate, { include: (w) => w.lastTradeId <= 16 });
   assert.deepEqual([covered.compared, covered.equal, covered.missing, covered.extra], [1, 1, 0, 1]);
+});
+
+test('a prefix reader is compared on the windows it reached the end of, per symbol', () => {
+  const reference = [
+    window('BTCUSDT', 0, { firstTradeId: 1, lastTradeId: 7 }),
+    window('BTCUSDT', 10, { firstTradeId: 8, lastTradeId: 14 }),
+    window('ETHUSDT', 0, { firstTradeId: 1, lastTradeId: 7 }),
+  ];
+  // BTCUSDT read up to trade 10 (its second window in part); ETHUSDT not at all.
+  const candidate = [
+    window('BTCUSDT', 0, { firstTradeId: 1, lastTradeId: 7 }),
+    window('BTCUSDT', 10, { firstTradeId: 8, lastTradeId: 10, trades: 3 }),
+  ];
+  const include = readInFull(candidate);
+  assert.deepEqual(
+    reference.map((w) => include(w)),
+    [true, false, false],
+  );
+  const result = compareWindows(reference, candidate, { include });
+  assert.deepEqual([result.compared, result.equal, result.missing, result.extra], [1, 1, 0, 0]);
 });
