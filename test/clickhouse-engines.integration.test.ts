@@ -11,9 +11,9 @@
  *   of clickhouse/migrations/*.sql in order, then all of them again (a second start: the
  *   runner's "column already exists" test must hold on both), and the resulting tables
  *   (engines, keys, columns, from system.tables and system.columns);
- * - writes: the aggregator's inserts, JSONEachRow lines by `rowJson` into each table's
- *   `inputTable` (materialized views into the contract tables), and every contract table
- *   read back with FINAL;
+ * - writes: the aggregator's inserts into each table's `inputTable` (materialized views
+ *   into the contract tables), trades in RowBinary by `tradeRowsBinary` and the rest
+ *   JSONEachRow lines by `rowJson`, and every contract table read back with FINAL;
  * - aggregator: `finalWindowsQuery` (on partition assignment), `storedTradesQueries`
  *   (through `recomputeWindows`), and book-from-clickhouse.ts's `bookAtUpdateId`,
  *   `updateIdAtTime` and `bookAtTime`;
@@ -29,7 +29,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { bookAtTime, bookAtUpdateId } from '@candleflow/aggregator/book-from-clickhouse';
-import { inputTable, type TableName } from '@candleflow/aggregator/clickhouse-records';
+import { inputTable, type TableName, type TableRecords } from '@candleflow/aggregator/clickhouse-records';
 import { finalWindowsQuery } from '@candleflow/aggregator/final-windows-query';
 import { recomputeWindows, type StoredTrade } from '@candleflow/aggregator/window-recompute';
 import {
@@ -126,11 +126,28 @@ async function insertBoth(label: string, table: string, rows: readonly object[])
   return difference === undefined ? [] : [difference];
 }
 
+/** The aggregator's trades rows (RowBinary) on both engines; returns the difference, if any. */
+async function insertTradesBoth(trades: TableRecords['trades']): Promise<string[]> {
+  const [a, b] = engines();
+  const [x, y] = await Promise.all([a.insertTrades(trades), b.insertTrades(trades)]);
+  const statement = {
+    label: 'aggregator insert into trades',
+    sql: `INSERT INTO ${inputTable('trades')} FORMAT RowBinary (${trades.length} rows)`,
+    format: 'none' as const,
+  };
+  const difference = compareAnswers(statement, { engine: a.name, outcome: x }, { engine: b.name, outcome: y });
+  return difference === undefined ? [] : [difference];
+}
+
 /** The aggregator's writes: each table's rows into its input table, as ClickhouseSink.insert sends them. */
 async function aggregatorInserts(inserts: readonly { table: TableName; rows: object[] }[]): Promise<string[]> {
   const differences: string[] = [];
   for (const { table, rows } of inserts) {
-    differences.push(...(await insertBoth(`aggregator insert into ${table}`, inputTable(table), rows)));
+    differences.push(
+      ...(table === 'trades'
+        ? await insertTradesBoth(rows as TableRecords['trades'])
+        : await insertBoth(`aggregator insert into ${table}`, inputTable(table), rows)),
+    );
   }
   return differences;
 }

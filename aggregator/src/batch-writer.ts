@@ -1,4 +1,4 @@
-import { rowJson, windowRecord, type TableName } from './clickhouse-records.js';
+import { recordJson, windowRecord, type TableName } from './clickhouse-records.js';
 import type { ClickhouseSink, RefusedRow } from './clickhouse-sink.js';
 import { rowDeadLetter } from './dead-letters.js';
 import type { Topics } from './message-processor.js';
@@ -48,7 +48,7 @@ export async function writeBatch(batch: WriteBatch, deps: BatchWriterDeps): Prom
   for (const { table, row, reason } of refused) {
     const topic = sourceTopic(table, deps.topics);
     metrics.dlqMessages.inc({ topic, reason: 'clickhouse_refused' });
-    dlq.push(rowDeadLetter(topic, table, rowJson(row), reason));
+    dlq.push(rowDeadLetter(topic, table, recordJson(table, row), reason));
   }
   if (dlq.length > 0 || batch.offsets.length > 0) await deps.commit(batch.offsets, dlq);
 }

@@ -1,10 +1,13 @@
 import { formatUnits, parseUnits } from '@candleflow/common/decimal';
 import type { SnapshotRecord, UpdateRecord } from './orderbook-rows.js';
-import type { Trade, WindowRow } from './tumbling-window.js';
+import { stringSize, writeInt64, writeString, writeUInt64, writeUInt8 } from './row-binary.js';
+import type { TradeMessage } from './topic-messages.js';
+import type { WindowRow } from './tumbling-window.js';
 
 /**
- * Decimal fields of records are BigInt units of 10^-8 (common/decimal), written as JSON
- * numbers with all their digits, which ClickHouse reads exactly into Decimal(18, 8) columns.
+ * Decimal fields of records are BigInt units of 10^-8 (common/decimal), which ClickHouse
+ * reads exactly into Decimal(18, 8) columns: the trades, one row per trade, as RowBinary
+ * Int64s; the other tables' records as JSON numbers with all their digits.
  */
 
 /** A row of `trade_windows`; `window_start` in Unix seconds (time-zone free on insert). */
@@ -30,8 +33,8 @@ export interface WindowRecord {
 
 /** Rows per table, in the shape each table takes them. */
 export interface TableRecords {
-  /** JSONEachRow lines, each written once when its message is read (tradeRowJson). */
-  trades: string[];
+  /** The trades as read, encoded at insert (tradeRowsBinary). */
+  trades: TradeMessage[];
   trade_windows: WindowRecord[];
   orderbook_snapshots: SnapshotRecord[];
   orderbook_updates: UpdateRecord[];
@@ -49,10 +52,9 @@ export function inputTable(table: TableName): string {
 
 /**
  * One JSONEachRow line for a record: like JSON.stringify, but BigInt decimal units are
- * written as plain JSON numbers with all their digits; a string is a line written before.
+ * written as plain JSON numbers with all their digits.
  */
 export function rowJson(value: unknown): string {
-  if (typeof value === 'string') return value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return JSON.stringify(value);
   let line = '';
   for (const name in value) {
@@ -62,13 +64,53 @@ export function rowJson(value: unknown): string {
   return line === '' ? '{}' : `${line}}`;
 }
 
-/** The `trades` row of a trade (symbols are `[A-Z0-9]` by the input contract: nothing to escape). */
-export function tradeRowJson(trade: Trade, eventTimeMs: number, fromRest: boolean): string {
-  return (
-    `{"symbol":"${trade.symbol}","trade_id":${trade.tradeId},"price":${formatUnits(trade.price)},` +
-    `"qty":${formatUnits(trade.qty)},"trade_time_ms":${trade.tradeTimeMs},"event_time_ms":${eventTimeMs},` +
-    `"is_buyer_maker":${trade.isBuyerMaker ? 1 : 0},"from_rest":${fromRest ? 1 : 0}}`
-  );
+/**
+ * The columns of `trades_input_v2` (String, UInt64, Decimal(18, 8) twice, UInt64 twice,
+ * UInt8 twice) in the order tradeRowsBinary writes them, named in the INSERT so that a
+ * column added later cannot shift them.
+ */
+export const TRADE_INPUT_COLUMN_NAMES =
+  'symbol, trade_id, price, qty, trade_time_ms, event_time_ms, is_buyer_maker, from_rest';
+
+/** Bytes of a trade's row past its symbol: five 64-bit columns and two UInt8. */
+const TRADE_ROW_FIXED_BYTES = 5 * 8 + 2;
+
+/** The `trades` rows of `trades` in RowBinary, in TRADE_INPUT_COLUMN_NAMES' order (symbols are ASCII by the input contract). */
+export function tradeRowsBinary(trades: readonly TradeMessage[]): Buffer {
+  let size = 0;
+  for (const trade of trades) size += stringSize(trade.symbol.length) + TRADE_ROW_FIXED_BYTES;
+  const buffer = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const trade of trades) {
+    at = writeString(buffer, at, trade.symbol);
+    at = writeUInt64(buffer, at, trade.tradeId);
+    at = writeInt64(buffer, at, trade.price);
+    at = writeInt64(buffer, at, trade.qty);
+    at = writeUInt64(buffer, at, trade.tradeTimeMs);
+    at = writeUInt64(buffer, at, trade.eventTimeMs);
+    at = writeUInt8(buffer, at, trade.isBuyerMaker ? 1 : 0);
+    at = writeUInt8(buffer, at, trade.fromRest ? 1 : 0);
+  }
+  return buffer;
+}
+
+/** A `trades` row as JSON, with the table's column names: how a refused one goes to the DLQ. */
+export function tradeRowJson(trade: TradeMessage): string {
+  return rowJson({
+    symbol: trade.symbol,
+    trade_id: trade.tradeId,
+    price: trade.price,
+    qty: trade.qty,
+    trade_time_ms: trade.tradeTimeMs,
+    event_time_ms: trade.eventTimeMs,
+    is_buyer_maker: trade.isBuyerMaker ? 1 : 0,
+    from_rest: trade.fromRest ? 1 : 0,
+  });
+}
+
+/** A record of `table` as JSON with the table's column names (a refused row's dead letter). */
+export function recordJson<T extends TableName>(table: T, record: TableRecords[T][number]): string {
+  return table === 'trades' ? tradeRowJson(record as TradeMessage) : rowJson(record);
 }
 
 /**

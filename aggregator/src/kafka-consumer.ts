@@ -322,13 +322,14 @@ export class AggregatorConsumer {
     // builds a JSON key for each call.
     const stale = isStale();
     const nowMs = Date.now();
+    // The loop below never yields to the event loop, so nothing can stop the consumer or
+    // revoke the partition while it runs: checked once, not per message.
+    if (this.stopping || stale || !isRunning() || this.owned.get(partitionKey) !== owned) return;
     // Only the last offset handled is resolved: KafkaJS keeps just the latest, and parses each it is given.
     let handled: string | undefined;
+    let processed = 0;
     try {
       for (const message of batch.messages) {
-        if (this.stopping || stale || !isRunning() || this.owned.get(partitionKey) !== owned) {
-          break;
-        }
         const offset = Number(message.offset);
         if (owned.next === undefined || offset >= owned.next) {
           const timestampMs = Number(message.timestamp);
@@ -347,11 +348,14 @@ export class AggregatorConsumer {
             nowMs,
           );
           owned.next = offset + 1;
+          processed++;
         }
         handled = message.offset;
       }
     } finally {
       if (handled !== undefined) resolveOffset(handled);
+      // Counted per batch: a labelled counter costs a hash lookup per call.
+      if (processed > 0) this.options.metrics.messages.inc({ topic: batch.topic }, processed);
     }
     if (owned.next !== undefined) {
       this.options.metrics.consumerLag.set(

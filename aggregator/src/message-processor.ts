@@ -1,19 +1,10 @@
 import type { IHeaders } from 'kafkajs';
-import { REST_SOURCE, SOURCE_HEADER } from '@candleflow/common/binance-events';
-import { tradeRowJson } from './clickhouse-records.js';
 import { DLQ_TRUNCATED_HEADER, messageDeadLetter } from './dead-letters.js';
 import type { AggregatorMetrics } from './metrics.js';
 import { snapshotRecords, UpdateIdSequence, updateRecords } from './orderbook-rows.js';
-import { isAsciiOf, parseDepthMessage, parseTradeMessage, type DlqReason } from './topic-messages.js';
+import { parseDepthMessage, parseTradeMessage, type DlqReason } from './topic-messages.js';
 import type { TumblingWindows } from './tumbling-window.js';
 import type { BatchAccumulator } from './write-batch.js';
-
-/** Whether the producer fetched the trade over REST to fill a hole (header `source: rest`), compared in place. */
-function isRestRepair(headers: IHeaders | undefined): boolean {
-  const source = headers?.[SOURCE_HEADER];
-  if (source === undefined) return false;
-  return Buffer.isBuffer(source) ? isAsciiOf(source, REST_SOURCE) : String(source) === REST_SOURCE;
-}
 
 /** A Kafka message as the processor needs it. */
 export interface InputMessage {
@@ -54,7 +45,6 @@ export class MessageProcessor {
   ) {}
 
   process(topic: string, partition: number, message: InputMessage, nowMs: number): void {
-    this.metrics.messages.inc({ topic });
     if (topic === this.topics.trades) this.processTrade(partition, message, nowMs);
     else if (topic === this.topics.depth) this.processDepth(partition, message);
     else this.deadLetter(topic, partition, message, 'unexpected_topic', `unexpected topic ${topic}`);
@@ -78,8 +68,7 @@ export class MessageProcessor {
       return;
     }
     const trade = parsed.event;
-    if (!message.replayed)
-      this.out.addRow('trades', tradeRowJson(trade, trade.eventTimeMs, isRestRepair(message.headers)));
+    if (!message.replayed) this.out.addRow('trades', trade);
     const outcome = this.engine.add(partition, message.offset, trade, nowMs);
     if (outcome === 'late') this.metrics.lateTrades.inc();
     else if (outcome === 'duplicate') this.metrics.duplicateTrades.inc();

@@ -1,4 +1,7 @@
+import type { IHeaders } from 'kafkajs';
 import {
+  REST_SOURCE,
+  SOURCE_HEADER,
   depthTopicEventSchema,
   describeZodError,
   tradeEventSchema,
@@ -43,6 +46,8 @@ export interface RecordEnvelope {
   key: Buffer | null;
   /** The record's own timestamp (ms): when the producer wrote it. */
   timestampMs: number;
+  /** As KafkaJS gives them; only `source` is read, in place. */
+  headers?: IHeaders | undefined;
 }
 
 /** Binance's first trading day, 2017-07-14 UTC: no genuine event is older. */
@@ -125,9 +130,18 @@ function parseJson<T>(schema: z.ZodType<T>, what: string, value: Buffer | null):
     : reject('schema', `not ${what}: ${describeZodError(result.error)}`);
 }
 
-/** A trade message as read: the trade, and the event time `E` its `trades` row keeps. */
+/** A trade message as read: the trade, the event time `E` its `trades` row keeps, and whether it was a repair. */
 export interface TradeMessage extends Trade {
   eventTimeMs: number;
+  /** The producer fetched it over REST to fill a hole in the trade ids (header `source: rest`). */
+  fromRest: boolean;
+}
+
+/** Whether a record carries the header `source: rest`, compared in place. */
+function isRestRepair(headers: IHeaders | undefined): boolean {
+  const source = headers?.[SOURCE_HEADER];
+  if (source === undefined) return false;
+  return Buffer.isBuffer(source) ? isAsciiOf(source, REST_SOURCE) : String(source) === REST_SOURCE;
 }
 
 const SYMBOL = /^[A-Z0-9]{2,20}$/;
@@ -169,6 +183,7 @@ function checkTrade(event: TradeEvent, envelope: RecordEnvelope): Parsed<TradeMe
     tradeTimeMs: event.T,
     isBuyerMaker: event.m,
     eventTimeMs: event.E,
+    fromRest: isRestRepair(envelope.headers),
   };
   return { ok: true, event: trade };
 }

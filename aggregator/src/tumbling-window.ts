@@ -167,6 +167,12 @@ interface OpenWindow {
 
 interface PartitionWindows {
   open: Map<string, OpenWindow>;
+  /**
+   * Per symbol, the open window it last added to: most trades go to it, found without
+   * building the composite key. A window found here that starts where the trade belongs
+   * is still open, since a trade for a closed window is late before the lookup.
+   */
+  latest: Map<string, OpenWindow>;
   maxTradeTimeMs: number;
   /** Every window of this partition starting before this is final. */
   closedBeforeMs: number;
@@ -216,11 +222,15 @@ export class TumblingWindows {
       this.late.set(`${trade.symbol}\u0000${start}`, { symbol: trade.symbol, windowStartMs: start });
       return 'late';
     }
-    const key = `${trade.symbol}\u0000${start}`;
-    let window = state.open.get(key);
-    if (!window) {
-      window = { aggregate: new WindowAggregate(trade.symbol, start), firstPosition: position, changed: false };
-      state.open.set(key, window);
+    let window = state.latest.get(trade.symbol);
+    if (window?.aggregate.windowStartMs !== start) {
+      const key = `${trade.symbol}\u0000${start}`;
+      window = state.open.get(key);
+      if (!window) {
+        window = { aggregate: new WindowAggregate(trade.symbol, start), firstPosition: position, changed: false };
+        state.open.set(key, window);
+      }
+      state.latest.set(trade.symbol, window);
     }
     if (!window.aggregate.add(trade)) return 'duplicate';
     window.changed = true;
@@ -295,6 +305,7 @@ export class TumblingWindows {
     if (!state) {
       state = {
         open: new Map(),
+        latest: new Map(),
         maxTradeTimeMs: Number.NEGATIVE_INFINITY,
         closedBeforeMs: Number.NEGATIVE_INFINITY,
         lastTradeAtMs: nowMs,
@@ -312,6 +323,7 @@ export class TumblingWindows {
       .sort(([, a], [, b]) => a.aggregate.windowStartMs - b.aggregate.windowStartMs);
     for (const [key, window] of closing) {
       state.open.delete(key);
+      if (state.latest.get(window.aggregate.symbol) === window) state.latest.delete(window.aggregate.symbol);
       this.finalRows.push(window.aggregate.row(true));
       this.markFinalThrough(window.aggregate.symbol, window.aggregate.windowStartMs);
     }

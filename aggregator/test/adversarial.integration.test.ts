@@ -362,6 +362,20 @@ test('every class of bad message between good trades: exact windows, each bad me
     );
   }
   assert.equal(await metricValue(aggregator.port, 'aggregator_dlq_messages_total'), bad.length + 1);
+  // Every message read once, good and bad alike (counted per batch).
+  for (const name of ['trades', 'depth'] as const) {
+    const produced = scenario.streams.filter((s) => s.topic === name).reduce((n, s) => n + s.messages.length, 0);
+    let read = 0;
+    await waitUntil(
+      `aggregator_messages_total{topic="${env.topics[name]}"} = ${produced}`,
+      async () => {
+        read = await metricValue(aggregator.port, 'aggregator_messages_total', { topic: env.topics[name] });
+        return read >= produced;
+      },
+      { describe: () => String(read) },
+    );
+    assert.equal(read, produced, `aggregator_messages_total{topic="${env.topics[name]}"}`);
+  }
   await aggregator.stop();
 });
 

@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inputTable, rowJson, tradeRowJson, windowRecord, windowVersion } from '../src/clickhouse-records.js';
+import {
+  inputTable,
+  recordJson,
+  rowJson,
+  tradeRowJson,
+  tradeRowsBinary,
+  windowRecord,
+  windowVersion,
+} from '../src/clickhouse-records.js';
+import { stringSize, writeString } from '../src/row-binary.js';
+import type { TradeMessage } from '../src/topic-messages.js';
 import { parseUnits } from '@candleflow/common/decimal';
 
 test('rowJson writes exact decimals as plain JSON numbers with every digit', () => {
@@ -13,7 +23,6 @@ test('rowJson writes exact decimals as plain JSON numbers with every digit', () 
   assert.equal(line, '{"symbol":"BTCUSDT","price":0.00000001,"big":12345678.12345678,"n":1e-8}');
   assert.deepEqual(JSON.parse(line), { symbol: 'BTCUSDT', price: 1e-8, big: 12345678.12345678, n: 1e-8 });
   assert.equal(rowJson([1, 'a']), '[1,"a"]');
-  assert.equal(rowJson('{"a":1}'), '{"a":1}', 'a line written before passes as it is');
   assert.equal(rowJson({}), '{}');
 });
 
@@ -23,19 +32,71 @@ test('rows are inserted through the input tables', () => {
   assert.equal(inputTable('trade_windows'), 'trade_windows_input_v2');
 });
 
-test('a trade row keeps the exact price and quantity', () => {
-  const trade = {
-    symbol: 'BTCUSDT',
-    tradeId: 7,
-    price: parseUnits('65000.12000000'),
-    qty: parseUnits('0.00150000'),
-    tradeTimeMs: 1,
-    isBuyerMaker: true,
-  };
+const trade = (fields: Partial<TradeMessage>): TradeMessage => ({
+  symbol: 'BTCUSDT',
+  tradeId: 7,
+  price: parseUnits('65000.12000000'),
+  qty: parseUnits('0.00150000'),
+  tradeTimeMs: 1,
+  eventTimeMs: 2,
+  isBuyerMaker: true,
+  fromRest: true,
+  ...fields,
+});
+
+test('a trade row keeps the exact price and quantity, as JSON for the DLQ', () => {
   assert.equal(
-    tradeRowJson(trade, 2, true),
+    tradeRowJson(trade({})),
     '{"symbol":"BTCUSDT","trade_id":7,"price":65000.12,"qty":0.0015,"trade_time_ms":1,"event_time_ms":2,"is_buyer_maker":1,"from_rest":1}',
   );
+  assert.equal(recordJson('trades', trade({ fromRest: false })), tradeRowJson(trade({ fromRest: false })));
+  const update = {
+    symbol: 'BTCUSDT',
+    first_update_id: 1,
+    last_update_id: 2,
+    event_time_ms: 3,
+    side: 'bid' as const,
+    price: 1n,
+    qty: 0n,
+  };
+  assert.equal(
+    recordJson('orderbook_updates', update),
+    '{"symbol":"BTCUSDT","first_update_id":1,"last_update_id":2,"event_time_ms":3,"side":"bid","price":0.00000001,"qty":0}',
+  );
+});
+
+test('trade rows in RowBinary: String, UInt64, two Int64 decimals, two UInt64, two UInt8, little-endian', () => {
+  // Expected bytes from Python's struct.pack('<QqqQQBB', ...) after the length-prefixed symbol.
+  const rows = tradeRowsBinary([
+    trade({}),
+    trade({
+      symbol: 'SHIBUSDT',
+      tradeId: Number.MAX_SAFE_INTEGER,
+      price: 1234n,
+      // Above 2^53 units: written through BigInt.
+      qty: parseUnits('9999999999.99999999'),
+      tradeTimeMs: 1_714_521_600_000,
+      eventTimeMs: 1_714_521_600_007,
+      isBuyerMaker: false,
+      fromRest: false,
+    }),
+  ]);
+  assert.equal(
+    rows.toString('hex'),
+    '074254435553445407000000000000000003e866e9050000f049020000000000010000000000000002000000000000000101' +
+      '085348494255534454ffffffffffff1f00d204000000000000ffff63a7b3b6e00d007073318f010000077073318f0100000000',
+  );
+  assert.equal(tradeRowsBinary([]).length, 0);
+});
+
+test('RowBinary strings carry a varint length', () => {
+  const text = 'A'.repeat(200);
+  assert.equal(stringSize(200), 202);
+  assert.equal(stringSize(127), 128);
+  const buffer = Buffer.alloc(202);
+  assert.equal(writeString(buffer, 0, text), 202);
+  assert.equal(buffer.subarray(0, 2).toString('hex'), 'c801');
+  assert.equal(buffer.subarray(2).toString('latin1'), text);
 });
 
 test('window versions: final above open, then more trades above fewer', () => {

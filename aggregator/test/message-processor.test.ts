@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatUnits } from '@candleflow/common/decimal';
 import { Registry } from 'prom-client';
+import { tradeRowJson } from '../src/clickhouse-records.js';
 import { MessageProcessor } from '../src/message-processor.js';
 import { createAggregatorMetrics } from '../src/metrics.js';
+import type { TradeMessage } from '../src/topic-messages.js';
 import { TumblingWindows } from '../src/tumbling-window.js';
 import { BatchAccumulator } from '../src/write-batch.js';
 
@@ -34,7 +36,9 @@ const message = (offset: number, value: unknown, headers: Record<string, string>
 });
 const text = (header: string | Buffer | undefined): string | undefined => header?.toString();
 /** A `trades` row as its JSONEachRow line says it. */
-const row = (line: string): Record<string, number | string> => JSON.parse(line) as Record<string, number | string>;
+/** A trade's `trades` row, by its column names. */
+const row = (trade: TradeMessage): Record<string, number | string> =>
+  JSON.parse(tradeRowJson(trade)) as Record<string, number | string>;
 
 const tradeEvent = (t: number, T: number, m = false) => ({
   e: 'trade',
@@ -81,7 +85,6 @@ test('trades become trades rows and feed the windows; duplicates and late trades
   assert.equal(processor.firstNeededOffset(topics.trades, 0), 7);
   assert.equal(await value('aggregator_duplicate_trades_total'), 1);
   assert.equal(await value('aggregator_late_trades_total'), 1);
-  assert.equal(await value('aggregator_messages_total', { topic: topics.trades }), 4);
 });
 
 test('depth events become order-book rows; gaps and resyncs are counted per symbol', async () => {

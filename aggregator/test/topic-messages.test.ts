@@ -47,7 +47,15 @@ test('a Binance trade event parses into an engine trade, its decimals in units o
     tradeTimeMs: 1_633_998_288_467,
     isBuyerMaker: false,
     eventTimeMs: 1_633_998_288_468,
+    fromRest: false,
   });
+  // A REST repair: the header `source: rest`, as a Buffer (KafkaJS) or a string.
+  for (const source of [Buffer.from('rest'), 'rest']) {
+    const repaired = parseTradeMessage(buf(trade), { ...envelope(), headers: { source } });
+    assert.ok(repaired.ok && repaired.event.fromRest, String(source));
+  }
+  const other = parseTradeMessage(buf(trade), { ...envelope(), headers: { source: Buffer.from('ws') } });
+  assert.ok(other.ok && !other.event.fromRest);
 });
 
 test('bad trade messages give a reason naming the problem', () => {

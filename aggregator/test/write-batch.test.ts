@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { tradeRowJson } from '../src/clickhouse-records.js';
+import type { TradeMessage } from '../src/topic-messages.js';
 import { BatchAccumulator } from '../src/write-batch.js';
 
-const tradeRow = (id: number): string =>
-  tradeRowJson(
-    { symbol: 'BTCUSDT', tradeId: id, price: 100_000_000n, qty: 100_000_000n, tradeTimeMs: 0, isBuyerMaker: false },
-    0,
-    false,
-  );
+const tradeRow = (id: number): TradeMessage => ({
+  symbol: 'BTCUSDT',
+  tradeId: id,
+  price: 100_000_000n,
+  qty: 100_000_000n,
+  tradeTimeMs: 0,
+  isBuyerMaker: false,
+  eventTimeMs: 0,
+  fromRest: false,
+});
 
 test('a batch is full at batchRows, counting rows, late windows and dead letters', () => {
   const acc = new BatchAccumulator({ batchRows: 4, flushMs: 1000 }, 0);

@@ -6,7 +6,7 @@ import { fetchText } from './http-text.js';
 import { topicEnd } from './kafka-offsets.js';
 import { ProcessMeter } from './process-meter.js';
 import { firstFrameAt, producerCounters, startFeed, type ProducerCounters } from './producer-service.js';
-import { rateTrend, saturation } from './rate-trend.js';
+import { TREND_BIN_S, rateTrend, saturation } from './rate-trend.js';
 import type { ProducerOnlyResult, ProducerSeriesPoint, StepPlan } from './results.js';
 import { describeExit, type ServiceProcess } from './service-process.js';
 import type { BenchContext } from './step.js';
@@ -20,8 +20,6 @@ export type ProducerOnlyContext = Pick<
 const PARTITIONS = 6;
 const SAMPLE_MS = 1000;
 const PROGRESS_MS = 5000;
-/** Stretches over which the rate into Kafka is judged steady or falling. */
-const TREND_BIN_S = 5;
 
 const round = (value: number, digits = 0): number => Math.round(value * 10 ** digits) / 10 ** digits;
 

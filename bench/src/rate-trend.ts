@@ -45,6 +45,9 @@ export function rateTrend(points: readonly CountPoint[], binS: number): RateTren
   };
 }
 
+/** Stretches over which a rate is judged steady or falling. */
+export const TREND_BIN_S = 5;
+
 export type Saturation = 'kept up' | 'saturated steadily' | 'fell below its ceiling';
 
 /** An ending below this share of the ceiling counts as a fall, not noise. */

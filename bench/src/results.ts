@@ -97,6 +97,9 @@ export interface StepResult {
     sustained: boolean;
     /** Why the step counts as sustained or not. */
     verdict: string;
+    /** The processed (end-to-end) rate in stretches of 5 s over the measured part, and how it held. */
+    processedTrend: RateTrend;
+    processedSaturation: Saturation;
     /** Messages on the topics not yet processed by the aggregator. */
     processedLag: { atStart: number; atEnd: number; max: number; slopePerS: number };
     /** Messages on the topics past the group's committed offsets. */

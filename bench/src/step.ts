@@ -10,6 +10,7 @@ import { fetchText } from './http-text.js';
 import { commitStart, groupCommitted, topicEnd } from './kafka-offsets.js';
 import { slope } from './linear-trend.js';
 import { distribution } from './percentiles.js';
+import { TREND_BIN_S, rateTrend, saturation } from './rate-trend.js';
 import {
   dropKafkaPeerStatements,
   kafkaPeerConsumedQuery,
@@ -567,6 +568,10 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
       .filter((p) => p.t >= startPoint.t)
       .map((p) => ({ x: p.t, y: p.kafkaMessages - p.processed }));
     const lagSlope = slope(lagPoints);
+    const processedTrend = rateTrend(
+      series.filter((p) => p.t >= startPoint.t).map((p) => ({ t: p.t, count: p.processed })),
+      TREND_BIN_S,
+    );
     const shortfalls: string[] = [];
     if (simRate < 0.95 * plan.rate)
       shortfalls.push(`input reached ${simRate}/s of ${plan.rate}/s (the simulator was held back)`);
@@ -604,6 +609,8 @@ export async function runStep(plan: StepPlan, ctx: BenchContext, label: string, 
         depthInKafka,
         sustained,
         verdict: sustained ? `held ${simRate}/s with a flat backlog` : shortfalls.join('; '),
+        processedTrend,
+        processedSaturation: saturation(plan.rate, processedTrend),
         processedLag: {
           atStart: startPoint.kafkaMessages - startPoint.processed,
           atEnd: endPoint.kafkaMessages - endPoint.processed,

@@ -13,6 +13,8 @@ const OPEN_P99_MS = 1000;
 const FINAL_P99_MS = 500;
 const STACK_RSS_BYTES = 1.5 * GIB;
 const AGGREGATOR_TRADES_PER_CPU_SECOND = 150_000;
+const OVERLOAD_RATE = 100_000;
+const OVERLOAD_TARGET = 'end to end stays at its ceiling at 100,000 msgs/s input';
 const OPEN_TARGET = `open rows within ${OPEN_P99_MS / 1000} s (p99) at 10,000 msgs/s`;
 const FINAL_TARGET = `final rows within ${FINAL_P99_MS / 1000} s of window end + grace (p99) at 10,000 msgs/s`;
 const RSS_TARGET = `whole stack under ${STACK_RSS_BYTES / GIB} GB RSS at 10,000 msgs/s`;
@@ -47,6 +49,30 @@ export function checkTargets(results: RunResults): TargetCheck[] {
         ? `held ${best.toLocaleString('en-US')} msgs/s`
         : `highest step held: ${best.toLocaleString('en-US')} msgs/s; most processed in any step: ` +
           `${top.toLocaleString('en-US')} msgs/s (${Math.round((top / 50_000) * 100)}% of the target)`,
+  });
+
+  // Overload: the end-to-end rate at 100k input must hold at the best it reached, not collapse.
+  const overloaded = steps.filter((s) => s.plan.rate >= OVERLOAD_RATE);
+  const lower = Math.max(0, ...steps.filter((s) => s.plan.rate < OVERLOAD_RATE).map((s) => s.input.processedRate));
+  checks.push({
+    target: OVERLOAD_TARGET,
+    met:
+      overloaded.length === 0
+        ? undefined
+        : overloaded.every((s) => s.input.processedSaturation !== 'fell below its ceiling'),
+    detail:
+      overloaded.length === 0
+        ? 'no step at 100,000 msgs/s or more'
+        : overloaded
+            .map(({ plan, input }) => {
+              const { ceiling, endShareOfCeiling } = input.processedTrend;
+              return (
+                `${plan.rate.toLocaleString('en-US')}/s: ${input.processedSaturation}, ` +
+                `${input.processedRate.toLocaleString('en-US')} msgs/s end to end (best 5 s ${ceiling.toLocaleString('en-US')}, ` +
+                `ending at ${Math.round(endShareOfCeiling * 100)}% of it)`
+              );
+            })
+            .join('; ') + (lower > 0 ? `; a lower step carried ${lower.toLocaleString('en-US')} msgs/s` : ''),
   });
 
   const at10k = steps.find((s) => s.plan.rate === 10_000);

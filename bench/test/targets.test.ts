@@ -19,7 +19,15 @@ const equal = (n: number) => ({ compared: n, equal: n, missing: 0, extra: 0, dif
 
 function step(
   rate: number,
-  fields: { sustained: boolean; openP99: number; finalP99: number; rss: number; engine: number; project?: number },
+  fields: {
+    sustained: boolean;
+    openP99: number;
+    finalP99: number;
+    rss: number;
+    engine: number;
+    project?: number;
+    falling?: boolean;
+  },
 ): StepResult {
   return {
     plan: { rate, symbols: 10, durationS: 30 },
@@ -35,6 +43,18 @@ function step(
       depthInKafka: 100,
       sustained: fields.sustained,
       verdict: fields.sustained ? 'held' : 'the backlog grew',
+      processedTrend: {
+        mean: fields.sustained ? rate : rate / 2,
+        bins: [],
+        ceiling: fields.sustained ? rate : (rate / 2) * 1.05,
+        endShareOfCeiling: fields.falling ? 0.7 : 0.97,
+        slopePerS: 0,
+      },
+      processedSaturation: fields.sustained
+        ? 'kept up'
+        : fields.falling
+          ? 'fell below its ceiling'
+          : 'saturated steadily',
       processedLag: { atStart: 0, atEnd: 0, max: 0, slopePerS: 0 },
       committedLag: { max: 0, atEnd: 0 },
       producerDropped: 0,
@@ -132,11 +152,41 @@ test('targets met', () => {
         engine: 20_000,
         project: 150_000,
       }),
+      step(100_000, {
+        sustained: false,
+        openP99: 5000,
+        finalP99: 5000,
+        rss: 2.4 * 2 ** 30,
+        engine: 20_000,
+        project: 150_000,
+      }),
     ]),
   );
   assert.deepEqual(
     checks.map((c) => c.met),
-    [true, true, true, true, true, true],
+    [true, true, true, true, true, true, true],
+  );
+  assert.equal(
+    checks[1]?.detail,
+    '100,000/s: saturated steadily, 50,000 msgs/s end to end (best 5 s 52,500, ending at 97% of it); ' +
+      'a lower step carried 50,000 msgs/s',
+  );
+});
+
+test('an end-to-end rate that falls below its ceiling at 100k input misses the overload target', () => {
+  const checks = checkTargets(
+    run([
+      step(50_000, { sustained: true, openP99: 900, finalP99: 400, rss: 1, engine: 20_000 }),
+      step(100_000, { sustained: false, falling: true, openP99: 900, finalP99: 400, rss: 1, engine: 20_000 }),
+    ]),
+  );
+  assert.deepEqual(
+    [checks[1]?.met, checks[1]?.detail],
+    [
+      false,
+      '100,000/s: fell below its ceiling, 50,000 msgs/s end to end (best 5 s 52,500, ending at 70% of it); ' +
+        'a lower step carried 50,000 msgs/s',
+    ],
   );
 });
 
@@ -148,6 +198,7 @@ test('targets missed say by how much; a run without the steps says not measured'
     checks.map((c) => [c.met, c.detail]),
     [
       [undefined, 'highest step held: 10,000 msgs/s; most processed in any step: 10,000 msgs/s (20% of the target)'],
+      [undefined, 'no step at 100,000 msgs/s or more'],
       [false, 'p99 2.87 s (1.87 s over)'],
       [false, 'p99 1.20 s (0.70 s over)'],
       [false, '2.50 GiB (sim + producer + aggregator + Kafka + ClickHouse)'],
@@ -168,7 +219,7 @@ test('targets missed say by how much; a run without the steps says not measured'
 test("the Kafka engine's raw trades differing from the project's fails the identical-windows target", () => {
   const differing = step(10_000, { sustained: true, openP99: 1200, finalP99: 800, rss: 1, engine: 20_000 });
   differing.windows.kafkaEngineTrades = { project: 1000, kafkaEngine: 998, equal: false };
-  const [, , , , , peers] = checkTargets(run([differing]));
+  const [, , , , , , peers] = checkTargets(run([differing]));
   assert.deepEqual([peers?.met, peers?.detail], [false, 'ahead at every step; windows differ at 10000/s']);
   assert.match(renderMarkdown(run([differing])), /\*\*raw trades differ\*\* \(998 rows against 1,000\)/);
 });
@@ -236,9 +287,9 @@ test('the Spark peer, when it ran: its target, its table and its notes', () => {
   };
   withSpark.windows.spark = { ...equal(20), compared: 21, missing: 1 };
   const checks = checkTargets(run([withSpark]));
-  assert.equal(checks.length, 7);
+  assert.equal(checks.length, 8);
   assert.deepEqual(
-    [checks[6]?.met, checks[6]?.detail],
+    [checks[7]?.met, checks[7]?.detail],
     [false, '10000/s: 30000 vs 6000 trades/CPU-s, aggregator 200 vs Spark 900 MiB, windows differ'],
   );
   const markdown = renderMarkdown(run([withSpark]));
@@ -249,6 +300,6 @@ test('the Spark peer, when it ran: its target, its table and its notes', () => {
   assert.match(markdown, /10,000\/s: Spark catch-up: 1 micro-batch\(es\) with trades/);
   // Without it, no Spark target and no Spark table.
   const without = step(10_000, { sustained: true, openP99: 1200, finalP99: 800, rss: 1, engine: 20_000 });
-  assert.equal(checkTargets(run([without])).length, 6);
+  assert.equal(checkTargets(run([without])).length, 7);
   assert.doesNotMatch(renderMarkdown(run([without])), /Spark/);
 });

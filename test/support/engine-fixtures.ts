@@ -7,6 +7,7 @@
 import type { TableRecords, WindowRecord } from '@candleflow/aggregator/clickhouse-records';
 import { parseUnits, unitsOfNumber } from '@candleflow/common/decimal';
 import type { SnapshotRecord, UpdateRecord } from '@candleflow/aggregator/orderbook-rows';
+import type { TradeMessage } from '@candleflow/aggregator/topic-messages';
 import {
   bookRows,
   btcLatestStart,
@@ -33,9 +34,18 @@ function windowRecord(row: WindowRow): WindowRecord {
   };
 }
 
-/** A `trades` row with the fields of the aggregator's line (tradeRowJson), which rowJson writes alike. */
-function tradeRecord(row: TradeRow): object {
-  return { ...row, price: exact(row.price), qty: exact(row.qty), from_rest: row.from_rest ?? 0 };
+/** A fixture trade as the aggregator holds it for its `trades` row (tradeRowsBinary). */
+function tradeRecord(row: TradeRow): TradeMessage {
+  return {
+    symbol: row.symbol,
+    tradeId: row.trade_id,
+    price: exact(row.price),
+    qty: exact(row.qty),
+    tradeTimeMs: row.trade_time_ms,
+    eventTimeMs: row.event_time_ms,
+    isBuyerMaker: row.is_buyer_maker === 1,
+    fromRest: row.from_rest === 1,
+  };
 }
 
 const snapshotRecord = (row: SnapshotLevelRow): SnapshotRecord => ({
@@ -49,16 +59,16 @@ const updateRecord = (row: UpdateLevelRow): UpdateRecord => ({ ...row, price: ex
 export const solStart = t0 - 600_000;
 
 /** Prices and quantities at the edges of Decimal(18, 8), and ones Float64 text parsing gets wrong. */
-function hardDecimalTrades(): object[] {
-  const trade = (id: number, price: string, qty: string, fromRest: 0 | 1): object => ({
+function hardDecimalTrades(): TradeMessage[] {
+  const trade = (id: number, price: string, qty: string, fromRest: 0 | 1): TradeMessage => ({
     symbol: 'SOLUSDT',
-    trade_id: id,
+    tradeId: id,
     price: parseUnits(price),
     qty: parseUnits(qty),
-    trade_time_ms: solStart + id * 1000,
-    event_time_ms: solStart + id * 1000 + 7,
-    is_buyer_maker: id % 2 === 0 ? 1 : 0,
-    from_rest: fromRest,
+    tradeTimeMs: solStart + id * 1000,
+    eventTimeMs: solStart + id * 1000 + 7,
+    isBuyerMaker: id % 2 === 0,
+    fromRest: fromRest === 1,
   });
   // Ids 3 and 5 are missing; 4 was repaired over REST.
   return [

@@ -12,11 +12,19 @@
  * one test. So `npm run chdb:install` (pinned version, run by .ci/run) puts it under
  * `.local/`, and the engine test fails, saying so, where it is missing.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
-import { rowJson } from '@candleflow/aggregator/clickhouse-records';
+import {
+  inputTable,
+  rowJson,
+  TRADE_INPUT_COLUMN_NAMES,
+  tradeRowsBinary,
+  type TableRecords,
+} from '@candleflow/aggregator/clickhouse-records';
+import { insertTradeRows } from '@candleflow/aggregator/clickhouse-sink';
 import { findProjectRoot } from '@candleflow/common/env';
 import type { Outcome, ResultFormat } from './engine-comparison.js';
 
@@ -30,6 +38,8 @@ export interface Engine {
   run(sql: string, format: ResultFormat, settings?: EngineSettings): Promise<Outcome>;
   /** Inserts rows into `table` as JSONEachRow lines written by the aggregator's `rowJson`; never throws. */
   insert(table: string, rows: readonly object[]): Promise<Outcome>;
+  /** Inserts `trades` rows as the aggregator does, RowBinary by `tradeRowsBinary`, into their input table; never throws. */
+  insertTrades(trades: TableRecords['trades']): Promise<Outcome>;
   close(): Promise<void>;
 }
 
@@ -68,6 +78,14 @@ export async function serverEngine(url: string, database: string): Promise<Engin
     async insert(table, rows) {
       try {
         await client.insert({ table, values: [...rows], format: 'JSONEachRow' });
+        return { ok: true, text: '' };
+      } catch (error) {
+        return { ok: false, error: errorText(error) };
+      }
+    },
+    async insertTrades(trades) {
+      try {
+        await insertTradeRows(client, trades);
         return { ok: true, text: '' };
       } catch (error) {
         return { ok: false, error: errorText(error) };
@@ -152,6 +170,8 @@ export async function chdbEngine(database: string, timezone: string): Promise<En
     throw error;
   }
   const version = (await exec('SELECT version()')).text().trim();
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'chdb-rows-'));
+  let files = 0;
   return {
     name: `chDB ${version} (in-process)`,
     run: (sql, format, settings = {}) =>
@@ -175,9 +195,38 @@ export async function chdbEngine(database: string, timezone: string): Promise<En
           return { ok: false, error: errorText(error) };
         }
       }),
+    // chDB's insert takes text: the same bytes go through a file, read by the input table's own column types.
+    insertTrades: (trades) =>
+      serial(async () => {
+        const file = path.join(scratch, `trades-${++files}.bin`);
+        try {
+          writeFileSync(file, tradeRowsBinary(trades));
+          const table = inputTable('trades');
+          const columns = (
+            await exec(
+              `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = '${table}' ORDER BY position`,
+            )
+          )
+            .text()
+            .trim()
+            .split('\n')
+            .map((line) => line.replace('\t', ' '))
+            .join(', ');
+          await exec(
+            `INSERT INTO ${table} (${TRADE_INPUT_COLUMN_NAMES}) ` +
+              `SELECT ${TRADE_INPUT_COLUMN_NAMES} FROM file('${file}', 'RowBinary', '${columns}')`,
+          );
+          return { ok: true, text: '' };
+        } catch (error) {
+          return { ok: false, error: errorText(error) };
+        } finally {
+          rmSync(file, { force: true });
+        }
+      }),
     close: async () => {
       await queue;
       session.close();
+      rmSync(scratch, { recursive: true, force: true });
     },
   };
 }
