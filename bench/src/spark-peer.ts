@@ -149,7 +149,10 @@ export async function sparkCatchUp(setup: CatchUpSetup): Promise<CatchUpFigures>
       meter.mark(); // an RSS sample
     }
     if (!end || progress.lastDataAtMs === undefined)
-      throw new Error(`Spark read nothing in ${2 * setup.seconds} s: ${failure ?? job.tail()}`);
+      throw new Error(
+        `Spark completed no micro-batch with trades in ${2 * setup.seconds} s (its first one reads all ` +
+          `${setup.trades} stored trades; a longer --catchup-seconds gives it more time): ${failure ?? job.tail()}`,
+      );
     const readSeconds = (progress.lastDataAtMs - start.atMs) / 1000;
     const read = {
       rows: Math.min(progress.rows, setup.trades),
