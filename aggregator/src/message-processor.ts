@@ -2,18 +2,15 @@ import type { IHeaders } from 'kafkajs';
 import { DLQ_TRUNCATED_HEADER, messageDeadLetter } from './dead-letters.js';
 import type { AggregatorMetrics } from './metrics.js';
 import { snapshotRecords, UpdateIdSequence, updateRecords } from './orderbook-rows.js';
-import { parseDepthMessage, parseTradeMessage, type DlqReason } from './topic-messages.js';
+import { parseDepthMessage, parseTradeMessage, type DlqReason, type RecordEnvelope } from './topic-messages.js';
 import type { TumblingWindows } from './tumbling-window.js';
 import type { BatchAccumulator } from './write-batch.js';
 
-/** A Kafka message as the processor needs it. */
-export interface InputMessage {
+/** A Kafka message as the processor needs it: its envelope (key, timestamp, headers), offset and value. */
+export interface InputMessage extends RecordEnvelope {
   offset: number;
-  key: Buffer | null;
   value: Buffer | null;
-  /** The record's timestamp (ms). */
-  timestampMs: number;
-  /** As KafkaJS gives them: only read for a message that goes to the DLQ. */
+  /** As KafkaJS gives them: `source` is read in place, the rest only for a message that goes to the DLQ. */
   headers: IHeaders | undefined;
   /**
    * Read again after an earlier owner of the partition wrote it (rows, dead letter) and

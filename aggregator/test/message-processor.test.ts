@@ -35,7 +35,6 @@ const message = (offset: number, value: unknown, headers: Record<string, string>
   headers,
 });
 const text = (header: string | Buffer | undefined): string | undefined => header?.toString();
-/** A `trades` row as its JSONEachRow line says it. */
 /** A trade's `trades` row, by its column names. */
 const row = (trade: TradeMessage): Record<string, number | string> =>
   JSON.parse(tradeRowJson(trade)) as Record<string, number | string>;
