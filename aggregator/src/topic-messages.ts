@@ -11,7 +11,7 @@ import {
 } from '@candleflow/common/binance-events';
 import { DECIMAL_INTEGER_DIGITS, DECIMAL_SCALE, scanUnits } from '@candleflow/common/decimal';
 import type { z } from 'zod';
-import { scanTradeEvent } from './trade-scanner.js';
+import { scanTrade } from './trade-scanner.js';
 import type { Trade } from './tumbling-window.js';
 
 /**
@@ -190,10 +190,11 @@ function checkTrade(event: TradeEvent, envelope: RecordEnvelope): Parsed<TradeMe
 
 /** A value of the trades topic: a Binance trade event, checked against the input contract. */
 export function parseTradeMessage(value: Buffer | null, envelope: RecordEnvelope): Parsed<TradeMessage> {
-  const plain = value === null ? undefined : scanTradeEvent(value);
-  if (plain !== undefined) {
-    const checked = checkTrade(plain, envelope);
-    if (checked !== undefined) return checked;
+  const scanned = value === null ? undefined : scanTrade(value, isRestRepair(envelope.headers));
+  if (scanned !== undefined) {
+    return (
+      checkEnvelope<TradeMessage>(scanned.symbol, 'T', scanned.tradeTimeMs, envelope) ?? { ok: true, event: scanned }
+    );
   }
   const read = readJson(value);
   if (!('json' in read)) return read;

@@ -1,11 +1,15 @@
-import type { TradeEvent } from '@candleflow/common/binance-events';
+import { scanUnitsIn } from '@candleflow/common/decimal';
+import { SymbolInterner } from '@candleflow/common/symbol-interner';
+import type { TradeMessage } from './topic-messages.js';
 
 /**
  * Reads a trade message laid out exactly as Binance (and the producer's REST repairs)
  * write it, `{"e":"trade","E":…,"s":"…","t":…,"p":"…","q":"…","T":…,"m":…[,"M":…]}`,
- * straight from its bytes: the event JSON.parse would give for them, without the string
- * copy and the generic parse that cost most per trade. Anything else (other key order,
- * white space, escapes, big or odd numbers) is undefined, for JSON.parse and the schema.
+ * straight from its bytes into the trade JSON.parse and the schema would give, without
+ * the string copies and the generic parse that cost most per trade: the decimals are read
+ * in place, the symbol is a shared string. Anything else (other key order, white space,
+ * escapes, big or odd numbers, a price or quantity that is zero or too precise) is
+ * undefined, for JSON.parse and the schema, which also say what is wrong.
  */
 
 const QUOTE = 0x22;
@@ -19,14 +23,28 @@ const MAX_INT_DIGITS = 15;
 /** A position in the value being scanned, or -1 once it stopped matching. */
 type At = number;
 
-function literal(bytes: Buffer, at: At, text: string): At {
+const bytesOf = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+const HEAD = bytesOf('{"e":"trade","E":');
+const SYMBOL_KEY = bytesOf(',"s":"');
+const ID_KEY = bytesOf('","t":');
+const PRICE_KEY = bytesOf(',"p":"');
+const QTY_KEY = bytesOf('","q":"');
+const TIME_KEY = bytesOf('","T":');
+const MAKER_KEY = bytesOf(',"m":');
+const BEST_MATCH_KEY = bytesOf(',"M":');
+const TRUE = bytesOf('true');
+const FALSE = bytesOf('false');
+
+/** The value of the last integer or boolean read (an object: cheaper to write than a module-level `let`). */
+const last = { int: 0, bool: false };
+
+function literal(bytes: Buffer, at: At, text: Uint8Array): At {
   if (at < 0 || at + text.length > bytes.length) return -1;
-  for (let i = 0; i < text.length; i++) if (bytes[at + i] !== text.charCodeAt(i)) return -1;
+  for (let i = 0; i < text.length; i++) if (bytes[at + i] !== text[i]) return -1;
   return at + text.length;
 }
 
-/** End of a JSON integer without sign, fraction or leading zero; its value is in `lastInt`. */
-let lastInt = 0;
+/** End of a JSON integer without sign, fraction or leading zero; its value goes to `last.int`. */
 function integer(bytes: Buffer, at: At): At {
   if (at < 0) return -1;
   let value = 0;
@@ -38,66 +56,71 @@ function integer(bytes: Buffer, at: At): At {
   }
   const digits = i - at;
   if (digits === 0 || digits > MAX_INT_DIGITS || (digits > 1 && bytes[at] === ZERO)) return -1;
-  lastInt = value;
+  last.int = value;
   return i;
 }
 
-/** End of a string's content: the closing quote, or -1 before a backslash or control character. */
-function stringEnd(bytes: Buffer, at: At): At {
+/** The closing quote of a symbol's text, `[A-Z0-9]{2,20}`, or -1. */
+function symbolEnd(bytes: Buffer, at: At): At {
   if (at < 0) return -1;
-  for (let i = at; i < bytes.length; i++) {
+  let i = at;
+  for (; i < bytes.length; i++) {
     const c = bytes[i] as number;
-    if (c === QUOTE) return i;
-    if (c === 0x5c || c < 0x20 || c > 0x7e) return -1;
+    if ((c < ZERO || c > NINE) && (c < UPPER_A || c > UPPER_Z)) break;
   }
-  return -1;
+  return bytes[i] === QUOTE && i - at >= 2 && i - at <= 20 ? i : -1;
 }
 
-function isSymbol(bytes: Buffer, start: number, end: number): boolean {
-  if (end - start < 2 || end - start > 20) return false;
-  for (let i = start; i < end; i++) {
+/** The closing quote of a decimal's text (digits and points; scanUnitsIn checks the form), or -1. */
+function decimalEnd(bytes: Buffer, at: At): At {
+  if (at < 0) return -1;
+  let i = at;
+  for (; i < bytes.length; i++) {
     const c = bytes[i] as number;
-    if ((c < ZERO || c > NINE) && (c < UPPER_A || c > UPPER_Z)) return false;
+    if ((c < ZERO || c > NINE) && c !== 0x2e) break;
   }
-  return true;
+  return bytes[i] === QUOTE ? i : -1;
 }
 
-/** `true` or `false` at `at`: the end, the value in `lastBool`. */
-let lastBool = false;
+/** `true` or `false` at `at`: the end, the value in `last.bool`. */
 function boolean(bytes: Buffer, at: At): At {
   if (at < 0) return -1;
-  lastBool = bytes[at] === 0x74;
-  return literal(bytes, at, lastBool ? 'true' : 'false');
+  last.bool = bytes[at] === 0x74;
+  return literal(bytes, at, last.bool ? TRUE : FALSE);
 }
 
-export function scanTradeEvent(bytes: Buffer): TradeEvent | undefined {
-  let at = integer(bytes, literal(bytes, 0, '{"e":"trade","E":'));
-  const E = lastInt;
-  const symbolStart = literal(bytes, at, ',"s":"');
-  at = stringEnd(bytes, symbolStart);
-  if (at < 0 || !isSymbol(bytes, symbolStart, at)) return undefined;
-  const symbolEnd = at;
-  at = integer(bytes, literal(bytes, at, '","t":'));
-  const t = lastInt;
-  const priceStart = literal(bytes, at, ',"p":"');
-  const priceEnd = stringEnd(bytes, priceStart);
-  const qtyStart = literal(bytes, priceEnd, '","q":"');
-  const qtyEnd = stringEnd(bytes, qtyStart);
-  at = integer(bytes, literal(bytes, qtyEnd, '","T":'));
-  const T = lastInt;
-  at = boolean(bytes, literal(bytes, at, ',"m":'));
-  const m = lastBool;
+const symbols = new SymbolInterner();
+
+/** The trade in `bytes`, if laid out as Binance writes it; `fromRest` is the record's header, not in the bytes. */
+export function scanTrade(bytes: Buffer, fromRest: boolean): TradeMessage | undefined {
+  let at = integer(bytes, literal(bytes, 0, HEAD));
+  const E = last.int;
+  const symbolStart = literal(bytes, at, SYMBOL_KEY);
+  const symbolStop = symbolEnd(bytes, symbolStart);
+  at = integer(bytes, literal(bytes, symbolStop, ID_KEY));
+  const t = last.int;
+  const priceStart = literal(bytes, at, PRICE_KEY);
+  const priceEnd = decimalEnd(bytes, priceStart);
+  const qtyStart = literal(bytes, priceEnd, QTY_KEY);
+  const qtyEnd = decimalEnd(bytes, qtyStart);
+  at = integer(bytes, literal(bytes, qtyEnd, TIME_KEY));
+  const T = last.int;
+  at = boolean(bytes, literal(bytes, at, MAKER_KEY));
+  const m = last.bool;
   // Binance's `M` (best match) may follow; nothing else may.
-  if (at >= 0 && bytes[at] === 0x2c) at = boolean(bytes, literal(bytes, at, ',"M":'));
+  if (at >= 0 && bytes[at] === 0x2c) at = boolean(bytes, literal(bytes, at, BEST_MATCH_KEY));
   if (at < 0 || at !== bytes.length - 1 || bytes[at] !== 0x7d) return undefined;
+  const price = scanUnitsIn(bytes, priceStart, priceEnd);
+  const qty = scanUnitsIn(bytes, qtyStart, qtyEnd);
+  if (typeof price !== 'bigint' || typeof qty !== 'bigint' || price === 0n || qty === 0n) return undefined;
   return {
-    e: 'trade',
-    E,
-    s: bytes.toString('latin1', symbolStart, symbolEnd),
-    t,
-    p: bytes.toString('latin1', priceStart, priceEnd),
-    q: bytes.toString('latin1', qtyStart, qtyEnd),
-    T,
-    m,
+    symbol: symbols.get(bytes, symbolStart, symbolStop),
+    tradeId: t,
+    price,
+    qty,
+    tradeTimeMs: T,
+    isBuyerMaker: m,
+    eventTimeMs: E,
+    fromRest,
   };
 }

@@ -8,7 +8,9 @@ import {
   type Parsed,
   type RecordEnvelope,
 } from '../src/topic-messages.js';
-import { scanTradeEvent } from '../src/trade-scanner.js';
+import { scanTrade } from '../src/trade-scanner.js';
+import type { TradeEvent } from '@candleflow/common/binance-events';
+import { parseUnits } from '@candleflow/common/decimal';
 
 const trade = {
   e: 'trade',
@@ -196,15 +198,30 @@ test('the depth topic takes depthUpdate and depthSnapshot, nothing else', () => 
   assert.match(failure(missing), /u: /);
 });
 
-test("trades in Binance's own layout are read from their bytes exactly as JSON.parse reads them", () => {
+test("trades in Binance's own layout are read from their bytes exactly as JSON.parse and the schema read them", () => {
   const layouts = [
     '{"e":"trade","E":1633998288468,"s":"OMGBUSD","t":425085,"p":"13.80480000","q":"2.10000000","T":1633998288467,"m":false,"M":true}',
     '{"e":"trade","E":1633998288468,"s":"OMGBUSD","t":425085,"p":"13.8048","q":"2.1","T":1633998288467,"m":true}',
+    '{"e":"trade","E":1633998288468,"s":"OMGBUSD","t":425085,"p":"9999999999.99999999","q":"0.00000001","T":1633998288467,"m":true}',
   ];
   for (const layout of layouts) {
-    const expected = JSON.parse(layout) as Record<string, unknown>;
-    delete expected.M;
-    assert.deepEqual(scanTradeEvent(Buffer.from(layout)), expected, layout);
+    const json = JSON.parse(layout) as TradeEvent;
+    for (const fromRest of [false, true]) {
+      assert.deepEqual(
+        scanTrade(Buffer.from(layout), fromRest),
+        {
+          symbol: json.s,
+          tradeId: json.t,
+          price: parseUnits(json.p),
+          qty: parseUnits(json.q),
+          tradeTimeMs: json.T,
+          isBuyerMaker: json.m,
+          eventTimeMs: json.E,
+          fromRest,
+        },
+        layout,
+      );
+    }
   }
   // Anything else takes the full path: JSON.parse, the schema, and their reasons.
   const unusual = [
@@ -218,8 +235,14 @@ test("trades in Binance's own layout are read from their bytes exactly as JSON.p
     '{"e":"trade","E":1,"s":"OMGBUSD","t":1,"p":"1","q":"1","T":1,"m":false,"t":2}',
     '{"e":"trade","E":1,"s":"OMGBUSD","t":1,"p":"1","q":"1","T":1,"m":fals}',
     '{"e":"trade","E":1,"s":"OMGBUSD","t":1,"p":"1","q":"1","T":1}',
+    // Zero or too precise: the full path says which field, with its text.
+    '{"e":"trade","E":1,"s":"OMGBUSD","t":1,"p":"0.000","q":"1","T":1,"m":false}',
+    '{"e":"trade","E":1,"s":"OMGBUSD","t":1,"p":"1","q":"0","T":1,"m":false}',
+    '{"e":"trade","E":1,"s":"OMGBUSD","t":1,"p":"1.000000001","q":"1","T":1,"m":false}',
+    '{"e":"trade","E":1,"s":"OMGBUSD","t":1,"p":"1","q":"12345678901","T":1,"m":false}',
+    '{"e":"trade","E":1,"s":"OMGBUSD","t":1,"p":"1.","q":"1","T":1,"m":false}',
   ];
-  for (const text of unusual) assert.equal(scanTradeEvent(Buffer.from(text)), undefined, text);
+  for (const text of unusual) assert.equal(scanTrade(Buffer.from(text), false), undefined, text);
   const escapedPrice = JSON.stringify({ ...trade, p: '10' }).replace('"p":"10"', '"p":"1\\u0030"');
   assert.match(escapedPrice, /"p":"1\\u0030"/);
   const escaped = parseTradeMessage(Buffer.from(escapedPrice), envelope());

@@ -135,7 +135,9 @@ export async function projectCatchUp(setup: CatchUpSetup, groupId: string): Prom
     }
     if (processed === 0) throw new Error(`the aggregator read nothing in ${setup.seconds} s:\n${aggregator.tail()}`);
     const usage = setup.meter.usage(start, setup.meter.mark(at));
-    const cpu = (usage['aggregator-catchup']?.cpuSeconds ?? 0) + (usage['clickhouse:serving']?.cpuSeconds ?? 0);
+    const aggregatorCpu = usage['aggregator-catchup']?.cpuSeconds ?? 0;
+    const clickhouseCpu = usage['clickhouse:serving']?.cpuSeconds ?? 0;
+    const cpu = aggregatorCpu + clickhouseCpu;
     const inserts = sumSamples(metrics, 'aggregator_insert_duration_seconds_count');
     const insertSeconds = sumSamples(metrics, 'aggregator_insert_duration_seconds_sum');
     return {
@@ -147,6 +149,7 @@ export async function projectCatchUp(setup: CatchUpSetup, groupId: string): Prom
       ),
       // What the aggregator waited on: reads paused for writes, and how long its inserts took.
       detail:
+        `CPU ${aggregatorCpu.toFixed(2)} s aggregator + ${clickhouseCpu.toFixed(2)} s ClickHouse; ` +
         `reading paused ${sumSamples(metrics, 'aggregator_consumer_pauses_total')} time(s) for writes; ` +
         `${inserts} inserts, ${inserts > 0 ? Math.round((insertSeconds / inserts) * 1000) : 0} ms each on average`,
     };

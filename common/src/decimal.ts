@@ -26,24 +26,32 @@ const POWERS = Array.from({ length: 23 }, (_, k) => 10 ** k);
  * eighth decimal or more than ten integer digits (leading zeros aside).
  */
 export function scanUnits(text: string): bigint | DecimalFault {
-  const length = text.length;
+  return scanUnitsIn(text, 0, text.length);
+}
+
+/**
+ * `scanUnits` on `source[start, end)`: a string, or the ASCII bytes of a message, read in
+ * place so that a hot path builds no string for a number it only needs the value of.
+ */
+export function scanUnitsIn(source: string | Uint8Array, start: number, end: number): bigint | DecimalFault {
+  const text = typeof source === 'string';
   let whole = 0;
   let wholeDigits = 0;
-  let i = 0;
-  for (; i < length; i++) {
-    const c = text.charCodeAt(i);
+  let i = start;
+  for (; i < end; i++) {
+    const c = text ? source.charCodeAt(i) : (source[i] as number);
     if (c < ZERO || c > NINE) break;
     whole = whole * 10 + (c - ZERO);
     if (whole > 0) wholeDigits++;
   }
-  if (i === 0) return 'not_decimal';
+  if (i === start) return 'not_decimal';
   let fraction = 0;
   let fractionDigits = 0;
   let finer = false;
-  if (i < length) {
-    if (text.charCodeAt(i) !== POINT || i === length - 1) return 'not_decimal';
-    for (i++; i < length; i++) {
-      const c = text.charCodeAt(i);
+  if (i < end) {
+    if ((text ? source.charCodeAt(i) : source[i]) !== POINT || i === end - 1) return 'not_decimal';
+    for (i++; i < end; i++) {
+      const c = text ? source.charCodeAt(i) : (source[i] as number);
       if (c < ZERO || c > NINE) return 'not_decimal';
       if (fractionDigits < DECIMAL_SCALE) {
         fraction = fraction * 10 + (c - ZERO);

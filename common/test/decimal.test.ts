@@ -10,6 +10,7 @@ import {
   multiplyDecimals,
   parseUnits,
   scanUnits,
+  scanUnitsIn,
   storedDecimalText,
   unitsOfNumber,
   unitsToNumber,
@@ -55,6 +56,16 @@ test("scanUnits reads exactly the texts DECIMAL_TEXT (the schemas' decimal) acce
   ]) {
     assert.equal(scanUnits(text) !== 'not_decimal', DECIMAL_TEXT.test(text), text);
   }
+});
+
+test('scanUnitsIn reads a range of bytes as scanUnits reads the same text', () => {
+  const texts = ['297.32000000', '0.00000001', '42', '007.10', '0.000', '9999999999.99999999', '0.000000001'];
+  for (const text of [...texts, '12345678901.5', '', '1.', '.5', '1e5', '-1', '1.2.3', '1 ']) {
+    const bytes = Buffer.from(`"p":"${text}","q"`, 'latin1');
+    assert.equal(scanUnitsIn(bytes, 5, 5 + text.length), scanUnits(text), text);
+    assert.equal(scanUnitsIn(`x${text}y`, 1, 1 + text.length), scanUnits(text), text);
+  }
+  assert.equal(scanUnitsIn(Buffer.from('"1.5"'), 1, 4), 150_000_000n, 'the range ends the number, not the bytes');
 });
 
 test('formatUnits writes units of any scale without trailing fraction zeros', () => {

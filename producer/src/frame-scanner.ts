@@ -1,4 +1,7 @@
+import { SymbolInterner } from '@candleflow/common/symbol-interner';
 import type { MarketMessage } from './binance-frames.js';
+
+const symbols = new SymbolInterner();
 
 /**
  * A checked fast path for the combined-stream frames Binance sends every time, laid out
@@ -38,7 +41,7 @@ export function scanMarketFrame(bytes: Buffer): MarketMessage | undefined {
   // The data object must be followed by the frame's closing brace and nothing else.
   if (data === undefined || data.end !== bytes.length - 1 || bytes[data.end] !== RBRACE) return undefined;
   const raw = bytes.subarray(dataStart, data.end);
-  const symbol = bytes.toString('latin1', data.symStart, data.symEnd);
+  const symbol = symbols.get(bytes, data.symStart, data.symEnd);
   if (kind === 'trade') return { kind, symbol, tradeId: data.t, raw };
   if (data.U > data.u) return undefined;
   return { kind, symbol, firstUpdateId: data.U, finalUpdateId: data.u, raw };
