@@ -12,8 +12,9 @@
  *   runner's "column already exists" test must hold on both), and the resulting tables
  *   (engines, keys, columns, from system.tables and system.columns);
  * - writes: the aggregator's inserts into each table's `inputTable` (materialized views
- *   into the contract tables), trades in RowBinary by `tradeRowsBinary` and the rest
- *   JSONEachRow lines by `rowJson`, and every contract table read back with FINAL;
+ *   into the contract tables) by the sink's `insertRows`: trades and order-book levels in
+ *   RowBinary, window rows as JSONEachRow lines by `rowJson`; every contract table read
+ *   back with FINAL;
  * - aggregator: `finalWindowsQuery` (on partition assignment), `storedTradesQueries`
  *   (through `recomputeWindows`), and book-from-clickhouse.ts's `bookAtUpdateId`,
  *   `updateIdAtTime` and `bookAtTime`;
@@ -29,7 +30,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { bookAtTime, bookAtUpdateId } from '@candleflow/aggregator/book-from-clickhouse';
-import { inputTable, type TableName, type TableRecords } from '@candleflow/aggregator/clickhouse-records';
+import { binaryInsert, inputTable, type TableName, type TableRecords } from '@candleflow/aggregator/clickhouse-records';
 import { finalWindowsQuery } from '@candleflow/aggregator/final-windows-query';
 import { recomputeWindows, type StoredTrade } from '@candleflow/aggregator/window-recompute';
 import {
@@ -126,13 +127,14 @@ async function insertBoth(label: string, table: string, rows: readonly object[])
   return difference === undefined ? [] : [difference];
 }
 
-/** The aggregator's trades rows (RowBinary) on both engines; returns the difference, if any. */
-async function insertTradesBoth(trades: TableRecords['trades']): Promise<string[]> {
+/** Rows of a contract table as the aggregator inserts them (insertRows) on both engines; returns the difference, if any. */
+async function insertRowsBoth<T extends TableName>(table: T, values: TableRecords[T]): Promise<string[]> {
   const [a, b] = engines();
-  const [x, y] = await Promise.all([a.insertTrades(trades), b.insertTrades(trades)]);
+  const [x, y] = await Promise.all([a.insertRows(table, values), b.insertRows(table, values)]);
+  const format = binaryInsert(table, values) === undefined ? 'JSONEachRow' : 'RowBinary';
   const statement = {
-    label: 'aggregator insert into trades',
-    sql: `INSERT INTO ${inputTable('trades')} FORMAT RowBinary (${trades.length} rows)`,
+    label: `aggregator insert into ${table}`,
+    sql: `INSERT INTO ${inputTable(table)} FORMAT ${format} (${values.length} rows)`,
     format: 'none' as const,
   };
   const difference = compareAnswers(statement, { engine: a.name, outcome: x }, { engine: b.name, outcome: y });
@@ -143,11 +145,7 @@ async function insertTradesBoth(trades: TableRecords['trades']): Promise<string[
 async function aggregatorInserts(inserts: readonly { table: TableName; rows: object[] }[]): Promise<string[]> {
   const differences: string[] = [];
   for (const { table, rows } of inserts) {
-    differences.push(
-      ...(table === 'trades'
-        ? await insertTradesBoth(rows as TableRecords['trades'])
-        : await insertBoth(`aggregator insert into ${table}`, inputTable(table), rows)),
-    );
+    differences.push(...(await insertRowsBoth(table, rows as TableRecords[typeof table])));
   }
   return differences;
 }

@@ -6,8 +6,8 @@ import type { WindowRow } from './tumbling-window.js';
 
 /**
  * Decimal fields of records are BigInt units of 10^-8 (common/decimal), which ClickHouse
- * reads exactly into Decimal(18, 8) columns: the trades, one row per trade, as RowBinary
- * Int64s; the other tables' records as JSON numbers with all their digits.
+ * reads exactly into Decimal(18, 8) columns: the trades and the order-book levels, many
+ * rows a second, as RowBinary Int64s; the window rows as JSON numbers with all their digits.
  */
 
 /** A row of `trade_windows`; `window_start` in Unix seconds (time-zone free on insert). */
@@ -92,6 +92,80 @@ export function tradeRowsBinary(trades: readonly TradeMessage[]): Buffer {
     at = writeUInt8(buffer, at, trade.fromRest ? 1 : 0);
   }
   return buffer;
+}
+
+/** Order-book sides as their Enum8 values in the input tables. */
+const SIDE_CODE = { bid: 1, ask: 2 } as const;
+
+/** The columns of `orderbook_updates_input` in the order updateRowsBinary writes them. */
+export const UPDATE_INPUT_COLUMN_NAMES = 'symbol, first_update_id, last_update_id, event_time_ms, side, price, qty';
+
+/** Bytes of an update row past its symbol: three UInt64, the Enum8 side, two Decimal64. */
+const UPDATE_ROW_FIXED_BYTES = 3 * 8 + 1 + 2 * 8;
+
+export function updateRowsBinary(records: readonly UpdateRecord[]): Buffer {
+  let size = 0;
+  for (const record of records) size += stringSize(record.symbol.length) + UPDATE_ROW_FIXED_BYTES;
+  const buffer = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const record of records) {
+    at = writeString(buffer, at, record.symbol);
+    at = writeUInt64(buffer, at, record.first_update_id);
+    at = writeUInt64(buffer, at, record.last_update_id);
+    at = writeUInt64(buffer, at, record.event_time_ms);
+    at = writeUInt8(buffer, at, SIDE_CODE[record.side]);
+    at = writeInt64(buffer, at, record.price);
+    at = writeInt64(buffer, at, record.qty);
+  }
+  return buffer;
+}
+
+/** The columns of `orderbook_snapshots_input` in the order snapshotRowsBinary writes them. */
+export const SNAPSHOT_INPUT_COLUMN_NAMES = 'symbol, last_update_id, snapshot_time_ms, side, price, qty';
+
+/** Bytes of a snapshot row past its symbol: two UInt64, the Enum8 side, two Decimal64. */
+const SNAPSHOT_ROW_FIXED_BYTES = 2 * 8 + 1 + 2 * 8;
+
+export function snapshotRowsBinary(records: readonly SnapshotRecord[]): Buffer {
+  let size = 0;
+  for (const record of records) size += stringSize(record.symbol.length) + SNAPSHOT_ROW_FIXED_BYTES;
+  const buffer = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const record of records) {
+    at = writeString(buffer, at, record.symbol);
+    at = writeUInt64(buffer, at, record.last_update_id);
+    at = writeUInt64(buffer, at, record.snapshot_time_ms);
+    at = writeUInt8(buffer, at, SIDE_CODE[record.side]);
+    at = writeInt64(buffer, at, record.price);
+    at = writeInt64(buffer, at, record.qty);
+  }
+  return buffer;
+}
+
+/**
+ * An insert of `values` into `table`'s input table in RowBinary: its columns, in writing
+ * order, and its body. Undefined for `trade_windows`, whose few rows go as JSONEachRow.
+ */
+export function binaryInsert<T extends TableName>(
+  table: T,
+  values: TableRecords[T],
+): { columns: string; body: Buffer } | undefined {
+  switch (table) {
+    case 'trades':
+      return { columns: TRADE_INPUT_COLUMN_NAMES, body: tradeRowsBinary(values as TableRecords['trades']) };
+    case 'orderbook_updates':
+      return {
+        columns: UPDATE_INPUT_COLUMN_NAMES,
+        body: updateRowsBinary(values as TableRecords['orderbook_updates']),
+      };
+    case 'orderbook_snapshots':
+      return {
+        columns: SNAPSHOT_INPUT_COLUMN_NAMES,
+        body: snapshotRowsBinary(values as TableRecords['orderbook_snapshots']),
+      };
+    default:
+      return undefined;
+  }
 }
 
 /** A `trades` row as JSON, with the table's column names: how a refused one goes to the DLQ. */

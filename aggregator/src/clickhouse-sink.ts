@@ -4,20 +4,27 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { classifyClickhouseError, type ClassifiedError } from '@candleflow/common/error-classification';
 import type { Logger } from '@candleflow/common/logger';
 import { retry, type BackoffOptions } from '@candleflow/common/retry';
-import {
-  inputTable,
-  TRADE_INPUT_COLUMN_NAMES,
-  tradeRowsBinary,
-  type TableName,
-  type TableRecords,
-} from './clickhouse-records.js';
+import { binaryInsert, inputTable, type TableName, type TableRecords } from './clickhouse-records.js';
 import type { AggregatorMetrics } from './metrics.js';
 
-/** Inserts `trades` rows in RowBinary (which the client's insert() does not offer), through their input table. */
-export async function insertTradeRows(client: ClickHouseClient, trades: TableRecords['trades']): Promise<void> {
+/**
+ * Inserts rows of `table` through its input table, in RowBinary where binaryInsert has an
+ * encoding (which the client's insert() does not offer), else as JSONEachRow.
+ */
+export async function insertRows<T extends TableName>(
+  client: ClickHouseClient,
+  table: T,
+  values: TableRecords[T],
+): Promise<void> {
+  const binary = binaryInsert(table, values);
+  if (binary === undefined) {
+    // Each record goes through the client's `json.stringify` (rowJson).
+    await client.insert<object>({ table: inputTable(table), values: [...values] as object[], format: 'JSONEachRow' });
+    return;
+  }
   const { stream } = await client.exec({
-    query: `INSERT INTO ${inputTable('trades')} (${TRADE_INPUT_COLUMN_NAMES}) FORMAT RowBinary`,
-    values: Readable.from([tradeRowsBinary(trades)]),
+    query: `INSERT INTO ${inputTable(table)} (${binary.columns}) FORMAT RowBinary`,
+    values: Readable.from([binary.body]),
   });
   // The answer is empty; read to its end so that the connection goes back to the pool.
   stream.resume();
@@ -37,7 +44,7 @@ export interface RefusedRow<T extends TableName = TableName> {
 }
 
 /**
- * ClickHouse behind retries: inserts (trades in RowBinary, the rest JSONEachRow) and JSON queries. What fails because
+ * ClickHouse behind retries: inserts (RowBinary or JSONEachRow, see insertRows) and JSON queries. What fails because
  * ClickHouse cannot answer now is retried with exponential backoff until it succeeds or
  * the sink is closed; an insert ClickHouse refuses for its data is split in halves until
  * the refused rows are found, and the rest is written. Inserts are safe to repeat: every
@@ -89,12 +96,7 @@ export class ClickhouseSink {
     try {
       await this.withRetry(`insert into ${table}`, 'insert', async () => {
         const stop = this.options.metrics.insertSeconds.startTimer({ table });
-        if (table === 'trades') await insertTradeRows(this.client, values as TableRecords['trades']);
-        else {
-          // Each record goes through the client's `json.stringify` (rowJson).
-          const rows = [...values] as object[];
-          await this.client.insert<object>({ table: inputTable(table), values: rows, format: 'JSONEachRow' });
-        }
+        await insertRows(this.client, table, values);
         stop();
       });
       this.options.metrics.rowsInserted.inc({ table }, values.length);

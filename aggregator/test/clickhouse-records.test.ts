@@ -6,6 +6,9 @@ import {
   rowJson,
   tradeRowJson,
   tradeRowsBinary,
+  updateRowsBinary,
+  snapshotRowsBinary,
+  binaryInsert,
   windowRecord,
   windowVersion,
 } from '../src/clickhouse-records.js';
@@ -87,6 +90,57 @@ test('trade rows in RowBinary: String, UInt64, two Int64 decimals, two UInt64, t
       '085348494255534454ffffffffffff1f00d204000000000000ffff63a7b3b6e00d007073318f010000077073318f0100000000',
   );
   assert.equal(tradeRowsBinary([]).length, 0);
+});
+
+test('order-book rows in RowBinary: the symbol, the update ids and time as UInt64, the side as Enum8, two Int64 decimals', () => {
+  // Expected bytes from Python's struct.pack('<QQQBqq', ...) and ('<QQBqq', ...) after the length-prefixed symbol.
+  const updates = updateRowsBinary([
+    {
+      symbol: 'BTCUSDT',
+      first_update_id: 1,
+      last_update_id: 2,
+      event_time_ms: 1_714_521_600_000,
+      side: 'bid',
+      price: parseUnits('60000.12'),
+      qty: 0n,
+    },
+    {
+      symbol: 'ETHUSDT',
+      first_update_id: Number.MAX_SAFE_INTEGER,
+      last_update_id: Number.MAX_SAFE_INTEGER,
+      event_time_ms: 3,
+      side: 'ask',
+      price: 1n,
+      qty: parseUnits('9999999999.99999999'),
+    },
+  ]);
+  assert.equal(
+    updates.toString('hex'),
+    '074254435553445401000000000000000200000000000000007073318f01000001007b95fc7405000000000000000000' +
+      '000745544855534454ffffffffffff1f00ffffffffffff1f000300000000000000020100000000000000ffff63a7b3b6e00d',
+  );
+  const snapshots = snapshotRowsBinary([
+    {
+      symbol: 'BTCUSDT',
+      last_update_id: 42,
+      snapshot_time_ms: 1_714_521_600_000,
+      side: 'ask',
+      price: parseUnits('297.32'),
+      qty: parseUnits('1.5'),
+    },
+  ]);
+  assert.equal(
+    snapshots.toString('hex'),
+    '07425443555344542a00000000000000007073318f0100000200512aec0600000080d1f00800000000',
+  );
+  assert.equal(updateRowsBinary([]).length + snapshotRowsBinary([]).length, 0);
+});
+
+test('binaryInsert encodes trades and order-book rows; window rows stay JSONEachRow', () => {
+  assert.equal(binaryInsert('trade_windows', []), undefined);
+  assert.deepEqual(binaryInsert('trades', [trade({})])?.body, tradeRowsBinary([trade({})]));
+  assert.match(binaryInsert('orderbook_updates', [])?.columns ?? '', /^symbol, first_update_id, /);
+  assert.match(binaryInsert('orderbook_snapshots', [])?.columns ?? '', /^symbol, last_update_id, snapshot_time_ms, /);
 });
 
 test('RowBinary strings carry a varint length', () => {

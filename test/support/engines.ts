@@ -18,13 +18,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import {
+  binaryInsert,
   inputTable,
   rowJson,
-  TRADE_INPUT_COLUMN_NAMES,
-  tradeRowsBinary,
+  type TableName,
   type TableRecords,
 } from '@candleflow/aggregator/clickhouse-records';
-import { insertTradeRows } from '@candleflow/aggregator/clickhouse-sink';
+import { insertRows } from '@candleflow/aggregator/clickhouse-sink';
 import { findProjectRoot } from '@candleflow/common/env';
 import type { Outcome, ResultFormat } from './engine-comparison.js';
 
@@ -38,8 +38,8 @@ export interface Engine {
   run(sql: string, format: ResultFormat, settings?: EngineSettings): Promise<Outcome>;
   /** Inserts rows into `table` as JSONEachRow lines written by the aggregator's `rowJson`; never throws. */
   insert(table: string, rows: readonly object[]): Promise<Outcome>;
-  /** Inserts `trades` rows as the aggregator does, RowBinary by `tradeRowsBinary`, into their input table; never throws. */
-  insertTrades(trades: TableRecords['trades']): Promise<Outcome>;
+  /** Inserts rows of a contract table as the aggregator does (insertRows: RowBinary where it has one), into its input table; never throws. */
+  insertRows<T extends TableName>(table: T, values: TableRecords[T]): Promise<Outcome>;
   close(): Promise<void>;
 }
 
@@ -83,9 +83,9 @@ export async function serverEngine(url: string, database: string): Promise<Engin
         return { ok: false, error: errorText(error) };
       }
     },
-    async insertTrades(trades) {
+    async insertRows(table, values) {
       try {
-        await insertTradeRows(client, trades);
+        await insertRows(client, table, values);
         return { ok: true, text: '' };
       } catch (error) {
         return { ok: false, error: errorText(error) };
@@ -196,15 +196,23 @@ export async function chdbEngine(database: string, timezone: string): Promise<En
         }
       }),
     // chDB's insert takes text: the same bytes go through a file, read by the input table's own column types.
-    insertTrades: (trades) =>
+    insertRows: (table, values) =>
       serial(async () => {
-        const file = path.join(scratch, `trades-${++files}.bin`);
+        const binary = binaryInsert(table, values);
+        const file = path.join(scratch, `rows-${++files}.bin`);
         try {
-          writeFileSync(file, tradeRowsBinary(trades));
-          const table = inputTable('trades');
+          if (binary === undefined) {
+            await session.insert({
+              table: inputTable(table),
+              values: (values as readonly object[]).map(rowJson).join('\n'),
+              format: 'JSONEachRow',
+            });
+            return { ok: true, text: '' };
+          }
+          writeFileSync(file, binary.body);
           const columns = (
             await exec(
-              `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = '${table}' ORDER BY position`,
+              `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = '${inputTable(table)}' ORDER BY position`,
             )
           )
             .text()
@@ -213,8 +221,8 @@ export async function chdbEngine(database: string, timezone: string): Promise<En
             .map((line) => line.replace('\t', ' '))
             .join(', ');
           await exec(
-            `INSERT INTO ${table} (${TRADE_INPUT_COLUMN_NAMES}) ` +
-              `SELECT ${TRADE_INPUT_COLUMN_NAMES} FROM file('${file}', 'RowBinary', '${columns}')`,
+            `INSERT INTO ${inputTable(table)} (${binary.columns}) ` +
+              `SELECT ${binary.columns} FROM file('${file}', 'RowBinary', '${columns}')`,
           );
           return { ok: true, text: '' };
         } catch (error) {
