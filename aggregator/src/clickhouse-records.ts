@@ -75,23 +75,34 @@ export const TRADE_INPUT_COLUMN_NAMES =
 /** Bytes of a trade's row past its symbol: five 64-bit columns and two UInt8. */
 const TRADE_ROW_FIXED_BYTES = 5 * 8 + 2;
 
-/** The `trades` rows of `trades` in RowBinary, in TRADE_INPUT_COLUMN_NAMES' order (symbols are ASCII by the input contract). */
-export function tradeRowsBinary(trades: readonly TradeMessage[]): Buffer {
+/**
+ * Rows in RowBinary: each record's symbol (ASCII by the input contract), then what
+ * `write` puts after it, `fixedBytes` per row. One buffer, sized before it is written.
+ */
+function rowsBinary<R extends { symbol: string }>(
+  records: readonly R[],
+  fixedBytes: number,
+  write: (buffer: Buffer, at: number, record: R) => number,
+): Buffer {
   let size = 0;
-  for (const trade of trades) size += stringSize(trade.symbol.length) + TRADE_ROW_FIXED_BYTES;
+  for (const record of records) size += stringSize(record.symbol.length) + fixedBytes;
   const buffer = Buffer.allocUnsafe(size);
   let at = 0;
-  for (const trade of trades) {
-    at = writeString(buffer, at, trade.symbol);
+  for (const record of records) at = write(buffer, writeString(buffer, at, record.symbol), record);
+  return buffer;
+}
+
+/** The `trades` rows of `trades` in RowBinary, in TRADE_INPUT_COLUMN_NAMES' order. */
+export function tradeRowsBinary(trades: readonly TradeMessage[]): Buffer {
+  return rowsBinary(trades, TRADE_ROW_FIXED_BYTES, (buffer, at, trade) => {
     at = writeUInt64(buffer, at, trade.tradeId);
     at = writeInt64(buffer, at, trade.price);
     at = writeInt64(buffer, at, trade.qty);
     at = writeUInt64(buffer, at, trade.tradeTimeMs);
     at = writeUInt64(buffer, at, trade.eventTimeMs);
     at = writeUInt8(buffer, at, trade.isBuyerMaker ? 1 : 0);
-    at = writeUInt8(buffer, at, trade.fromRest ? 1 : 0);
-  }
-  return buffer;
+    return writeUInt8(buffer, at, trade.fromRest ? 1 : 0);
+  });
 }
 
 /** Order-book sides as their Enum8 values in the input tables. */
@@ -104,20 +115,14 @@ export const UPDATE_INPUT_COLUMN_NAMES = 'symbol, first_update_id, last_update_i
 const UPDATE_ROW_FIXED_BYTES = 3 * 8 + 1 + 2 * 8;
 
 export function updateRowsBinary(records: readonly UpdateRecord[]): Buffer {
-  let size = 0;
-  for (const record of records) size += stringSize(record.symbol.length) + UPDATE_ROW_FIXED_BYTES;
-  const buffer = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const record of records) {
-    at = writeString(buffer, at, record.symbol);
+  return rowsBinary(records, UPDATE_ROW_FIXED_BYTES, (buffer, at, record) => {
     at = writeUInt64(buffer, at, record.first_update_id);
     at = writeUInt64(buffer, at, record.last_update_id);
     at = writeUInt64(buffer, at, record.event_time_ms);
     at = writeUInt8(buffer, at, SIDE_CODE[record.side]);
     at = writeInt64(buffer, at, record.price);
-    at = writeInt64(buffer, at, record.qty);
-  }
-  return buffer;
+    return writeInt64(buffer, at, record.qty);
+  });
 }
 
 /** The columns of `orderbook_snapshots_input` in the order snapshotRowsBinary writes them. */
@@ -127,19 +132,13 @@ export const SNAPSHOT_INPUT_COLUMN_NAMES = 'symbol, last_update_id, snapshot_tim
 const SNAPSHOT_ROW_FIXED_BYTES = 2 * 8 + 1 + 2 * 8;
 
 export function snapshotRowsBinary(records: readonly SnapshotRecord[]): Buffer {
-  let size = 0;
-  for (const record of records) size += stringSize(record.symbol.length) + SNAPSHOT_ROW_FIXED_BYTES;
-  const buffer = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const record of records) {
-    at = writeString(buffer, at, record.symbol);
+  return rowsBinary(records, SNAPSHOT_ROW_FIXED_BYTES, (buffer, at, record) => {
     at = writeUInt64(buffer, at, record.last_update_id);
     at = writeUInt64(buffer, at, record.snapshot_time_ms);
     at = writeUInt8(buffer, at, SIDE_CODE[record.side]);
     at = writeInt64(buffer, at, record.price);
-    at = writeInt64(buffer, at, record.qty);
-  }
-  return buffer;
+    return writeInt64(buffer, at, record.qty);
+  });
 }
 
 /**
