@@ -54,6 +54,9 @@ export const producerEnv = {
   MAX_QUEUE_MESSAGES: positiveInt.default(100_000),
   // KafkaJS consumers need an lz4 codec registered to read lz4 batches (gzip they read natively).
   KAFKA_COMPRESSION: z.enum(['lz4', 'gzip', 'snappy', 'zstd', 'none']).default('lz4'),
+  // How long librdkafka gathers messages into a batch: longer costs latency, shorter costs CPU
+  // in the producer, Kafka and the aggregator (per batch, not per message).
+  KAFKA_LINGER_MS: nonNegativeInt.max(1000).default(50),
   SNAPSHOT_CONCURRENCY: positiveInt.default(2),
   // Binance serves these depths only; the weight (5/25/50/250) follows from the depth.
   SNAPSHOT_DEPTH: z.coerce

@@ -85,6 +85,7 @@ export async function startProducer(config: ProducerConfig, deps: ProducerDeps):
     brokers: config.KAFKA_BROKERS,
     maxQueueMessages: config.MAX_QUEUE_MESSAGES,
     compression: config.KAFKA_COMPRESSION,
+    lingerMs: config.KAFKA_LINGER_MS,
     logger,
     metrics,
     // Deliveries are reported only after the publisher below has sent something.

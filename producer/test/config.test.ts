@@ -17,6 +17,7 @@ describe('producer configuration', () => {
     assert.equal(config.MAX_STREAMS_PER_CONNECTION, 1024);
     assert.equal(config.STREAM_IDLE_TIMEOUT_MS, 30_000);
     assert.equal(config.MAX_QUEUE_MESSAGES, 100_000);
+    assert.equal(config.KAFKA_LINGER_MS, 50);
     assert.equal(config.REST_WEIGHT_PER_MINUTE, 3000);
     assert.equal(config.SNAPSHOT_DEPTH, 1000);
     assert.equal(config.REPAIR_MAX_TRADES_PER_SYMBOL, 2_000_000);
@@ -56,6 +57,7 @@ describe('producer configuration', () => {
     [{ KAFKA_BROKERS: 'localhost' }, /KAFKA_BROKERS="localhost"/],
     [{ PRODUCER_PORT: '70000' }, /PRODUCER_PORT="70000"/],
     [{ MAX_QUEUE_MESSAGES: '-1' }, /MAX_QUEUE_MESSAGES="-1"/],
+    [{ KAFKA_LINGER_MS: '5000' }, /KAFKA_LINGER_MS="5000"/],
     [{ MAX_STREAMS_PER_CONNECTION: '2000' }, /MAX_STREAMS_PER_CONNECTION="2000"/],
     [{ STREAM_IDLE_TIMEOUT_MS: 'soon' }, /STREAM_IDLE_TIMEOUT_MS="soon"/],
     [{ SNAPSHOT_DEPTH: '300' }, /SNAPSHOT_DEPTH="300": expected one of 5, 10, 20, 50, 100, 500, 1000, 5000/],
