@@ -248,3 +248,39 @@ test("trades in Binance's own layout are read from their bytes exactly as JSON.p
   const escaped = parseTradeMessage(Buffer.from(escapedPrice), envelope());
   assert.ok(escaped.ok && escaped.event.price === 1_000_000_000n, 'an escaped digit is still a digit');
 });
+
+test('the byte scanner and the full path agree on every message, mutated ones included', () => {
+  // A small seeded generator: the same messages on every run.
+  let seed = 12345;
+  const next = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const pieces = ['0', '1', '9', '.', '"', ',', ':', ' ', '}', '{', 'e', '-', 'A', 'a', '\\', 'true', '00', '1.', '.5'];
+  let fast = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const base = JSON.stringify({
+      ...trade,
+      t: next(10 ** (1 + next(16))),
+      p: ['0.000', '1', '1.', '0012.5', '13.80480000', '9999999999.99999999', '1.000000001'][next(7)],
+      q: ['2.1', '0', '0.00000001', '12345678901', '5'][next(5)],
+      m: next(2) === 0,
+    });
+    let text = base;
+    if (i % 2 === 1) {
+      const at = next(text.length);
+      const piece = pieces[next(pieces.length)] as string;
+      const kind = next(3);
+      text = text.slice(0, at) + (kind === 0 ? '' : piece) + text.slice(kind === 2 ? at : at + 1);
+    }
+    const value = Buffer.from(text);
+    const viaScanner = parseTradeMessage(value, envelope());
+    // A trailing space is still JSON, but never the layout the scanner reads: the full path.
+    const viaParse = parseTradeMessage(Buffer.from(`${text} `), envelope());
+    // Rejections come from the full path either way (positions in their details differ by the space).
+    const outcome = (parsed: Parsed<unknown>): unknown => (parsed.ok ? parsed.event : parsed.reason);
+    assert.deepEqual(outcome(viaScanner), outcome(viaParse), text);
+    if (viaScanner.ok) fast++;
+  }
+  assert.ok(fast > 1000, `only ${fast} messages were accepted`);
+});

@@ -33,8 +33,9 @@ export function scanUnits(text: string): bigint | DecimalFault {
  * `scanUnits` on `source[start, end)`: a string, or the ASCII bytes of a message, read in
  * place so that a hot path builds no string for a number it only needs the value of.
  */
-export function scanUnitsIn(source: string | Uint8Array, start: number, end: number): bigint | DecimalFault {
+export function scanUnitsIn(source: string | Uint8Array, start: number, stop: number): bigint | DecimalFault {
   const text = typeof source === 'string';
+  const end = Math.min(stop, source.length);
   let whole = 0;
   let wholeDigits = 0;
   let i = start;

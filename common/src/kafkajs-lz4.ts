@@ -18,7 +18,9 @@ export function registerLz4Codec(): void {
       // for every fetched record batch costs more in allocation and GC than the copy.
       const bound = decompressBound(buffer);
       if (scratch.length < bound) scratch = Buffer.allocUnsafe(Math.max(bound, scratch.length * 2));
-      const size = decompressFrame(buffer, scratch);
+      // A frame whose blocks hold more than its declared content size (corrupt) is cut to
+      // what fits the bound, as lz4js writes no further: never bytes of an earlier frame.
+      const size = Math.min(decompressFrame(buffer, scratch), bound);
       const out = Buffer.allocUnsafe(size);
       scratch.copy(out, 0, 0, size);
       return out;
