@@ -200,13 +200,16 @@ test('a refused handshake names the HTTP status', async (t) => {
 
 test('serverShutdown: the connection is renewed at once, without a gap or a reconnect', async (t) => {
   let next = 1;
-  const exchange = await fakeExchange(0, (socket) => {
-    // Each connection sends the current trades; the first announces its shutdown after 3.
-    const first = exchange.sockets.length === 1;
+  const exchange = await fakeExchange(0, () => {
+    if (exchange.sockets.length > 1) return;
+    // As Binance does, every open connection gets every trade (so a trade the old one sends
+    // after the handover is the new one's too); the first announces its shutdown after 3.
     const timer = setInterval(() => {
-      if (socket.readyState !== socket.OPEN) return clearInterval(timer);
-      socket.send(trade(next++));
-      if (first && next === 4) socket.send('{"e":"serverShutdown","E":1}');
+      const open = exchange.sockets.filter((socket) => socket.readyState === socket.OPEN);
+      if (open.length === 0) return clearInterval(timer);
+      const frame = trade(next++);
+      for (const socket of open) socket.send(frame);
+      if (next === 4) exchange.sockets[0]?.send('{"e":"serverShutdown","E":1}');
     }, 20);
   });
   t.after(() => exchange.close());
