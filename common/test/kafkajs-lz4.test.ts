@@ -35,3 +35,11 @@ test('frames of different sizes, one after the other, each come back whole and a
   await codec.decompress(Buffer.from(compress(Buffer.from('z'.repeat(300_000)))));
   assert.equal(outputs[1]?.toString('latin1'), '1:short');
 });
+
+test('a frame larger than the reused buffer keeps comes back whole', async () => {
+  const text = Array.from({ length: 300_000 }, (_, i) => `${i},`).join('');
+  const big = Buffer.from(text.repeat(5));
+  assert.ok(big.length > 8 * 1024 * 1024, 'above what the codec keeps between calls');
+  const out = await codec.decompress(Buffer.from(compress(big)));
+  assert.ok(out.equals(big));
+});
